@@ -1,0 +1,62 @@
+"""`mockserver serve` and friends."""
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections.abc import Sequence
+
+from . import __version__
+from .settings import DEFAULT_DATA_DIR, Settings, load_settings
+
+DEFAULT_SERVE_STORE = f"sqlite:{DEFAULT_DATA_DIR / 'mockserver.db'}"
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="mockserver", description=__doc__)
+    parser.add_argument("--version", action="version", version=__version__)
+    commands = parser.add_subparsers(dest="command", required=True)
+    serve = commands.add_parser("serve", help="run the emulator")
+    serve.add_argument("--host", help="bind address (default 127.0.0.1)")
+    serve.add_argument("--port", type=int, help="port (default 8000; 0 picks a free one)")
+    serve.add_argument("--store", help=f"'memory' or 'sqlite:PATH' (default {DEFAULT_SERVE_STORE})")
+    serve.add_argument("--time-scale", type=float, help="emulated seconds per real second")
+    serve.add_argument("--public-url", help="base URL put into result and callback URLs")
+    serve.add_argument("--config", dest="config_path", help="TOML configuration file")
+    serve.add_argument("--strict-auth", action="store_const", const=True,
+                       help="accept only the keys listed in the config")
+    serve.add_argument("--no-limits", dest="limits_enabled", action="store_const", const=False,
+                       help="switch off rate and concurrency limits (load tests of an app)")
+    serve.add_argument("--log-level", default="info")
+    return parser
+
+
+def banner(settings: Settings, providers: Sequence[object]) -> str:
+    lines = [f"portrait-mockserver {__version__} listening on {settings.base_url}",
+             f"  store: {settings.store}   time scale: {settings.time_scale}",
+             f"  admin: {settings.base_url}/__admin/health"]
+    for provider in providers:
+        lines.append(f"  {provider.title}: {provider.setup_hint(settings.base_url)}")  # type: ignore[attr-defined]
+    return "\n".join(lines)
+
+
+def serve(args: argparse.Namespace) -> None:
+    import uvicorn
+
+    from .app import create_app
+
+    flags = {k: v for k, v in vars(args).items() if k not in {"command", "log_level"}}
+    settings = load_settings(flags, default_store=DEFAULT_SERVE_STORE)
+    logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    app = create_app(settings)
+    print(banner(settings, list(app.state.emulator.providers.values())), flush=True)
+    uvicorn.run(app, host=settings.host, port=settings.port, log_level=args.log_level,
+                access_log=False)
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    args = _parser().parse_args(argv)
+    if args.command == "serve":
+        serve(args)
+    else:  # pragma: no cover - argparse enforces the choices
+        sys.exit(2)

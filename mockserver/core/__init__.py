@@ -1,0 +1,1 @@
+"""Vendor-neutral building blocks. Nothing here imports Starlette or a concrete provider."""

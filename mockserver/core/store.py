@@ -1,0 +1,187 @@
+"""Persistence behind one interface: memory for tests, SQLite for `serve` (survives kill -9).
+
+Besides tasks the store keeps small named records (`kind` + id + JSON document), which the
+callback dispatcher and others use, and a key/value `meta` table (the clock offset).
+"""
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+from pathlib import Path
+from typing import Any, Protocol
+
+from .tasks import Task
+
+
+class Store(Protocol):
+    def put_task(self, task: Task) -> None: ...
+    def get_task(self, task_id: str) -> Task | None: ...
+    def account_tasks(self, vendor: str, account: str, pool: str, since: float) -> list[Task]: ...
+    def list_tasks(self, vendor: str | None = None, limit: int = 1000) -> list[Task]: ...
+    def put_record(self, kind: str, record_id: str, doc: dict[str, Any]) -> None: ...
+    def get_record(self, kind: str, record_id: str) -> dict[str, Any] | None: ...
+    def list_records(self, kind: str) -> list[dict[str, Any]]: ...
+    def get_meta(self, key: str) -> str | None: ...
+    def set_meta(self, key: str, value: str) -> None: ...
+    def clear(self) -> None: ...
+    def close(self) -> None: ...
+
+
+def open_store(spec: str) -> Store:
+    """`memory` or `sqlite:PATH`."""
+    if spec == "memory":
+        return MemoryStore()
+    if spec.startswith("sqlite:"):
+        return SqliteStore(Path(spec.removeprefix("sqlite:")))
+    raise ValueError(f"unknown store {spec!r}: use 'memory' or 'sqlite:PATH'")
+
+
+def _is_live(task: Task, since: float) -> bool:
+    return task.end_at is None or task.end_at > since
+
+
+class MemoryStore:
+    def __init__(self) -> None:
+        self._tasks: dict[str, Task] = {}
+        self._records: dict[str, dict[str, dict[str, Any]]] = {}
+        self._meta: dict[str, str] = {}
+
+    def put_task(self, task: Task) -> None:
+        self._tasks[task.id] = Task.from_dict(task.to_dict())
+
+    def get_task(self, task_id: str) -> Task | None:
+        task = self._tasks.get(task_id)
+        return None if task is None else Task.from_dict(task.to_dict())
+
+    def account_tasks(self, vendor: str, account: str, pool: str, since: float) -> list[Task]:
+        return [
+            Task.from_dict(t.to_dict())
+            for t in self._tasks.values()
+            if (t.vendor, t.account, t.pool) == (vendor, account, pool) and _is_live(t, since)
+        ]
+
+    def list_tasks(self, vendor: str | None = None, limit: int = 1000) -> list[Task]:
+        chosen = [t for t in self._tasks.values() if vendor in (None, t.vendor)]
+        chosen.sort(key=lambda t: t.created_at, reverse=True)
+        return [Task.from_dict(t.to_dict()) for t in chosen[:limit]]
+
+    def put_record(self, kind: str, record_id: str, doc: dict[str, Any]) -> None:
+        self._records.setdefault(kind, {})[record_id] = json.loads(json.dumps(doc))
+
+    def get_record(self, kind: str, record_id: str) -> dict[str, Any] | None:
+        doc = self._records.get(kind, {}).get(record_id)
+        return None if doc is None else json.loads(json.dumps(doc))
+
+    def list_records(self, kind: str) -> list[dict[str, Any]]:
+        return [json.loads(json.dumps(d)) for d in self._records.get(kind, {}).values()]
+
+    def get_meta(self, key: str) -> str | None:
+        return self._meta.get(key)
+
+    def set_meta(self, key: str, value: str) -> None:
+        self._meta[key] = value
+
+    def clear(self) -> None:
+        self._tasks.clear()
+        self._records.clear()
+        self._meta.clear()
+
+    def close(self) -> None:
+        pass
+
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS tasks (
+    id TEXT PRIMARY KEY, vendor TEXT NOT NULL, account TEXT NOT NULL, pool TEXT NOT NULL,
+    created_at REAL NOT NULL, end_at REAL, doc TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS tasks_account ON tasks (vendor, account, pool, end_at);
+CREATE INDEX IF NOT EXISTS tasks_created ON tasks (vendor, created_at);
+CREATE TABLE IF NOT EXISTS records (
+    kind TEXT NOT NULL, id TEXT NOT NULL, seq INTEGER NOT NULL, doc TEXT NOT NULL,
+    PRIMARY KEY (kind, id));
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+"""
+
+
+class SqliteStore:
+    """Every write commits before the caller answers, so an acknowledged task survives kill -9.
+
+    WAL mode with synchronous=NORMAL is durable against a process crash (the WAL is written
+    before commit returns); only an OS crash could lose the last transactions.
+    """
+
+    def __init__(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.path = path
+        self._lock = threading.Lock()
+        self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA synchronous=NORMAL")
+        self._db.executescript(_SCHEMA)
+        self._seq = self._db.execute("SELECT COALESCE(MAX(seq), 0) FROM records").fetchone()[0]
+
+    def _run(self, sql: str, args: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+        with self._lock:
+            return self._db.execute(sql, args).fetchall()
+
+    def put_task(self, task: Task) -> None:
+        self._run(
+            "INSERT OR REPLACE INTO tasks VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (task.id, task.vendor, task.account, task.pool, task.created_at, task.end_at,
+             json.dumps(task.to_dict(), ensure_ascii=False)),
+        )
+
+    def get_task(self, task_id: str) -> Task | None:
+        rows = self._run("SELECT doc FROM tasks WHERE id = ?", (task_id,))
+        return Task.from_dict(json.loads(rows[0][0])) if rows else None
+
+    def account_tasks(self, vendor: str, account: str, pool: str, since: float) -> list[Task]:
+        rows = self._run(
+            "SELECT doc FROM tasks WHERE vendor = ? AND account = ? AND pool = ?"
+            " AND (end_at IS NULL OR end_at > ?)",
+            (vendor, account, pool, since),
+        )
+        return [Task.from_dict(json.loads(r[0])) for r in rows]
+
+    def list_tasks(self, vendor: str | None = None, limit: int = 1000) -> list[Task]:
+        if vendor is None:
+            rows = self._run("SELECT doc FROM tasks ORDER BY created_at DESC LIMIT ?", (limit,))
+        else:
+            rows = self._run(
+                "SELECT doc FROM tasks WHERE vendor = ? ORDER BY created_at DESC LIMIT ?",
+                (vendor, limit),
+            )
+        return [Task.from_dict(json.loads(r[0])) for r in rows]
+
+    def put_record(self, kind: str, record_id: str, doc: dict[str, Any]) -> None:
+        with self._lock:
+            self._seq += 1
+            self._db.execute(
+                "INSERT INTO records VALUES (?, ?, ?, ?) ON CONFLICT (kind, id)"
+                " DO UPDATE SET doc = excluded.doc",
+                (kind, record_id, self._seq, json.dumps(doc, ensure_ascii=False)),
+            )
+
+    def get_record(self, kind: str, record_id: str) -> dict[str, Any] | None:
+        rows = self._run("SELECT doc FROM records WHERE kind = ? AND id = ?", (kind, record_id))
+        return json.loads(rows[0][0]) if rows else None
+
+    def list_records(self, kind: str) -> list[dict[str, Any]]:
+        rows = self._run("SELECT doc FROM records WHERE kind = ? ORDER BY seq", (kind,))
+        return [json.loads(r[0]) for r in rows]
+
+    def get_meta(self, key: str) -> str | None:
+        rows = self._run("SELECT value FROM meta WHERE key = ?", (key,))
+        return rows[0][0] if rows else None
+
+    def set_meta(self, key: str, value: str) -> None:
+        self._run("INSERT OR REPLACE INTO meta VALUES (?, ?)", (key, value))
+
+    def clear(self) -> None:
+        with self._lock:
+            self._db.executescript("DELETE FROM tasks; DELETE FROM records; DELETE FROM meta;")
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()

@@ -1,0 +1,178 @@
+"""Task engine: a task's state is derived from the emulated clock and its schedule.
+
+A task is queued, starts at `start_at` (after its queue time and after the account's earlier
+tasks free a slot), runs until `end_at`, then holds its predetermined outcome until it expires.
+Nothing has to tick in the background: advancing the clock moves every task at once.
+"""
+from __future__ import annotations
+
+import enum
+from dataclasses import asdict, dataclass, field
+from typing import Any, Protocol
+
+from .clock import Clock
+
+
+class State(enum.Enum):
+    QUEUED = "queued"
+    RUNNING = "running"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+    CANCELED = "canceled"
+    EXPIRED = "expired"
+
+    @property
+    def terminal(self) -> bool:
+        return self not in (State.QUEUED, State.RUNNING)
+
+
+@dataclass
+class Task:
+    id: str
+    vendor: str
+    account: str
+    pool: str  # tasks in one pool share the account's concurrency slots
+    created_at: float
+    queue_seconds: float
+    run_seconds: float
+    ttl_seconds: float  # how long a finished task stays queryable
+    start_at: float | None = None  # None: stalled in the queue (fault injection)
+    end_at: float | None = None
+    outcome: str = "succeeded"  # or "failed"
+    error_code: str | None = None
+    error_message: str | None = None
+    canceled_at: float | None = None
+    request: dict[str, Any] = field(default_factory=dict)
+    data: dict[str, Any] = field(default_factory=dict)
+
+    def state_at(self, now: float) -> State:
+        if self.canceled_at is not None:
+            return State.EXPIRED if now >= self.canceled_at + self.ttl_seconds else State.CANCELED
+        if self.start_at is None or now < self.start_at:
+            return State.QUEUED
+        assert self.end_at is not None
+        if now < self.end_at:
+            return State.RUNNING
+        if now >= self.end_at + self.ttl_seconds:
+            return State.EXPIRED
+        return State.SUCCEEDED if self.outcome == "succeeded" else State.FAILED
+
+    def progress_at(self, now: float) -> float:
+        """Fraction of the run completed, 0.0 to 1.0."""
+        if self.start_at is None or self.end_at is None or now <= self.start_at:
+            return 0.0
+        if now >= self.end_at or self.end_at == self.start_at:
+            return 1.0
+        return (now - self.start_at) / (self.end_at - self.start_at)
+
+    def occupies_slot(self, now: float) -> bool:
+        """True while the task holds or waits for one of the account's concurrency slots."""
+        if self.canceled_at is not None or self.start_at is None:
+            return False
+        return self.end_at is not None and self.end_at > now
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, doc: dict[str, Any]) -> Task:
+        return cls(**doc)
+
+
+class TaskStore(Protocol):
+    def put_task(self, task: Task) -> None: ...
+    def get_task(self, task_id: str) -> Task | None: ...
+    def account_tasks(self, vendor: str, account: str, pool: str, since: float) -> list[Task]: ...
+
+
+@dataclass(frozen=True)
+class Timing:
+    queue_seconds: float
+    run_seconds: float
+    ttl_seconds: float
+    concurrency: int | None  # None: unlimited
+
+
+class TaskEngine:
+    """Creates, schedules and cancels tasks; vendors render `Task.state_at()` in their words."""
+
+    def __init__(self, clock: Clock, store: TaskStore) -> None:
+        self.clock = clock
+        self.store = store
+
+    def create(
+        self,
+        *,
+        task_id: str,
+        vendor: str,
+        account: str,
+        pool: str,
+        timing: Timing,
+        request: dict[str, Any],
+        data: dict[str, Any] | None = None,
+        outcome: str = "succeeded",
+        error: tuple[str, str] | None = None,
+        stalled: bool = False,
+    ) -> Task:
+        now = self.clock.now()
+        task = Task(
+            id=task_id,
+            vendor=vendor,
+            account=account,
+            pool=pool,
+            created_at=now,
+            queue_seconds=timing.queue_seconds,
+            run_seconds=timing.run_seconds,
+            ttl_seconds=timing.ttl_seconds,
+            outcome="failed" if error else outcome,
+            error_code=error[0] if error else None,
+            error_message=error[1] if error else None,
+            request=request,
+            data=data or {},
+        )
+        if not stalled:
+            self._schedule(task, self._busy_until(task, timing.concurrency, now), now)
+        self.store.put_task(task)
+        return task
+
+    def _busy_until(self, task: Task, concurrency: int | None, now: float) -> list[float]:
+        if concurrency is None:
+            return []
+        others = self.store.account_tasks(task.vendor, task.account, task.pool, now)
+        ends = sorted(
+            (t.end_at for t in others if t.id != task.id and t.occupies_slot(now) and t.end_at),
+            reverse=True,
+        )
+        # FIFO with N slots: the new task gets the slot that frees first among the N busiest.
+        return ends[concurrency - 1 : concurrency]
+
+    @staticmethod
+    def _schedule(task: Task, busy: list[float], now: float) -> None:
+        ready = max(now, task.created_at + task.queue_seconds)
+        task.start_at = max([ready, *busy])
+        task.end_at = task.start_at + task.run_seconds
+
+    def cancel(self, task: Task, concurrency: int | None) -> None:
+        """Cancel a queued task and let the account's later queued tasks move up."""
+        now = self.clock.now()
+        task.canceled_at = now
+        self.store.put_task(task)
+        self._reschedule_waiting(task, concurrency, now)
+
+    def _reschedule_waiting(self, freed: Task, concurrency: int | None, now: float) -> None:
+        waiting = [
+            t
+            for t in self.store.account_tasks(freed.vendor, freed.account, freed.pool, now)
+            if t.start_at is not None and t.start_at > now and t.canceled_at is None
+        ]
+        for task in sorted(waiting, key=lambda t: t.created_at):
+            task.start_at = task.end_at = None  # leave the slot computation
+            self.store.put_task(task)
+            self._schedule(task, self._busy_until(task, concurrency, now), now)
+            self.store.put_task(task)
+
+    def release(self, task: Task, concurrency: int | None) -> None:
+        """Schedule a stalled task now (used when a stall fault is lifted)."""
+        now = self.clock.now()
+        self._schedule(task, self._busy_until(task, concurrency, now), now)
+        self.store.put_task(task)

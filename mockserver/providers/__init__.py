@@ -1,0 +1,18 @@
+"""The explicit, ordered registry of emulated vendors."""
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from ..runtime import Emulator
+    from .base import Provider
+
+
+def provider_classes() -> list[type[Provider]]:
+    from .dashscope import DashScope
+
+    return [DashScope]
+
+
+def build_providers(emulator: Emulator) -> list[Provider]:
+    return [cls(emulator) for cls in provider_classes()]

@@ -1,0 +1,76 @@
+"""Alibaba DashScope facechain-generation (人物写真), seed 004 and vendors.md section 4."""
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from starlette.routing import BaseRoute
+
+from ...core.errors import VendorError
+from ...core.ids import uuid4
+from ...core.render import content_type, render_image
+from ...core.tasks import State, Task, Timing
+from ..base import Provider, ResultFile
+from .models import DEFAULT_SIZE
+
+if TYPE_CHECKING:
+    from ...web import Call, Reply
+
+DAY = 24 * 3600.0
+
+
+class DashScope(Provider):
+    name = "dashscope"
+    title = "Alibaba DashScope facechain"
+    prefixes = ("/api/v1",)
+    bad_request_code = "InvalidParameter"
+    internal_error_code = "InternalError"
+    not_found_code = "NotFound"
+
+    @property
+    def allowed_sizes(self) -> frozenset[str]:
+        return frozenset(self.option("sizes", [DEFAULT_SIZE]))  # type: ignore[arg-type]
+
+    def timing(self) -> Timing:
+        """Defaults are inferred (the docs give no durations); all are configurable."""
+        limits = self.emulator.settings.limits_enabled
+        return Timing(
+            queue_seconds=float(self.option("queue_seconds", 2.0)),  # type: ignore[arg-type]
+            run_seconds=float(self.option("run_seconds", 30.0)),  # type: ignore[arg-type]
+            ttl_seconds=float(self.option("task_ttl_seconds", DAY)),  # type: ignore[arg-type]
+            concurrency=int(self.option("concurrency", 1)) if limits else None,  # type: ignore[call-overload]
+        )
+
+    def own_task(self, task_id: str, account: str | None) -> Task | None:
+        """The account's own task; others' tasks are as invisible as missing ones."""
+        task = self.emulator.store.get_task(task_id)
+        if task is None or task.vendor != self.name or task.account != account:
+            return None
+        return task
+
+    def routes(self) -> list[BaseRoute]:
+        from .routes import routes
+
+        return routes(self)
+
+    def error_reply(self, error: VendorError, call: Call | None) -> Reply:
+        from ...web import Reply
+
+        entry = self.catalogue.resolve(error)
+        request_id = call.request_id if call else uuid4()
+        body = {"code": entry.code, "message": entry.message, "request_id": request_id}
+        return Reply(entry.status, body, "dashscope/error", headers=error.headers)
+
+    def setup_hint(self, base_url: str) -> str:
+        return f"dashscope.base_http_api_url = '{base_url}/api/v1'  (or DASHSCOPE_HTTP_BASE_URL)"
+
+    def result_file(self, task: Task, name: str) -> ResultFile | None:
+        index, _, ext = name.partition(".")
+        if ext != "jpg" or not index.isdigit() or int(index) >= task.data.get("n", 0):
+            return None
+        if task.state_at(self.emulator.clock.now()) not in (State.SUCCEEDED, State.EXPIRED):
+            return None
+        assert task.end_at is not None
+        ttl = float(self.option("result_ttl_seconds", DAY))  # type: ignore[arg-type]
+        lines = ("facechain-generation", task.data["style"], f"{task.id[:8]} #{index}")
+        data = render_image(f"{task.id}/{index}", task.data["width"], task.data["height"], "jpg", lines)
+        return ResultFile(data, content_type("jpg"), task.end_at + ttl)

@@ -1,0 +1,103 @@
+"""One function per DashScope operation: auth -> limit -> parse -> validate -> act -> render."""
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from ...core.auth import KeyStatus
+from ...core.errors import VendorError
+from ...core.ids import uuid4
+from ...core.tasks import State
+from ...results import result_url
+from ...web import Call, Reply
+from .models import MODEL, parse_job, task_output
+
+if TYPE_CHECKING:
+    from . import DashScope
+
+NO_KEY_MESSAGE = "No API-key provided."
+MODEL_MISSING_MESSAGE = "Model not exist."
+
+
+def authenticate(call: Call) -> str:
+    check = call.emulator.auth.check(call.request.headers.get("authorization"))
+    if check.status is KeyStatus.MISSING:
+        raise VendorError("InvalidApiKey", NO_KEY_MESSAGE)
+    if check.status is not KeyStatus.OK:
+        raise VendorError("InvalidApiKey")
+    assert check.key is not None
+    call.account = check.key
+    return check.key
+
+
+def throttle(call: Call, operation: str, per_second: float) -> None:
+    if not call.emulator.settings.limits_enabled:
+        return
+    key = (call.vendor, operation, call.account or "")
+    if not call.emulator.limiter.allow(key, per_second, call.now):
+        raise VendorError("Throttling.RateQuota")
+
+
+def _validated_body(call: Call) -> dict[str, Any]:
+    body = call.json()
+    if not isinstance(body, dict):
+        raise VendorError("InvalidParameter")
+    if body.get("model") != MODEL:
+        raise VendorError("InvalidParameter", MODEL_MISSING_MESSAGE)
+    error = call.emulator.schemas.first_error("dashscope/submit-request", body)
+    if error is not None:
+        call.note["invalid"] = f"{error.json_path}: {error.message}"
+        raise VendorError("InvalidParameter")
+    return body
+
+
+async def submit(call: Call) -> Reply:
+    provider: DashScope = call.provider  # type: ignore[assignment]
+    authenticate(call)
+    if call.request.headers.get("x-dashscope-async", "").lower() != "enable":
+        raise VendorError("AccessDenied")
+    throttle(call, "submit", float(provider.option("submit_qps", 2)))
+    body = _validated_body(call)
+    try:
+        job = parse_job(body, provider.allowed_sizes)
+    except VendorError as err:
+        call.note["invalid"] = getattr(err, "detail", err.code)
+        raise
+    task = call.emulator.engine.create(
+        task_id=uuid4(), vendor=call.vendor, account=call.account or "", pool="gen_potrait",
+        timing=provider.timing(), request=body,
+        data={"n": job.n, "width": job.width, "height": job.height, "style": job.style},
+    )
+    call.task_id = task.id
+    output = {"task_id": task.id, "task_status": "PENDING"}
+    return Reply(200, {"output": output, "request_id": call.request_id}, "dashscope/submit-response")
+
+
+async def query(call: Call) -> Reply:
+    provider: DashScope = call.provider  # type: ignore[assignment]
+    authenticate(call)
+    throttle(call, "query", float(provider.option("query_qps", 20)))
+    task_id = call.request.path_params["task_id"]
+    call.task_id = task_id
+    task = provider.own_task(task_id, call.account)
+    if task is None:
+        output = {"task_id": task_id, "task_status": "UNKNOWN"}
+        return Reply(200, {"request_id": call.request_id, "output": output}, "dashscope/task-unknown")
+    base = call.emulator.settings.base_url
+    urls = [result_url(base, call.vendor, task.id, f"{i}.jpg") for i in range(task.data["n"])]
+    status, output, usage = task_output(task, call.now, urls)
+    body: dict[str, Any] = {"request_id": call.request_id, "output": output}
+    if usage is not None:
+        body["usage"] = usage
+    return Reply(200, body, f"dashscope/task-{status.lower()}")
+
+
+async def cancel(call: Call) -> Reply:
+    provider: DashScope = call.provider  # type: ignore[assignment]
+    authenticate(call)
+    task_id = call.request.path_params["task_id"]
+    call.task_id = task_id
+    task = provider.own_task(task_id, call.account)
+    if task is None or task.state_at(call.now) is not State.QUEUED:
+        raise VendorError("UnsupportedOperation")
+    call.emulator.engine.cancel(task, provider.timing().concurrency)
+    return Reply(200, {"request_id": call.request_id}, "dashscope/cancel-response")

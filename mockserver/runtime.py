@@ -1,0 +1,91 @@
+"""The emulator's state for one app: settings, clock, store, engine, journal, providers.
+
+`create_app()` builds one of these per app, so many apps can live side by side in a test run.
+"""
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, Any
+
+from .core.auth import BearerAuth
+from .core.clock import Clock
+from .core.journal import Journal
+from .core.ratelimit import RateLimiter
+from .core.schemas import SchemaRegistry
+from .core.store import open_store
+from .core.tasks import TaskEngine
+from .settings import Settings
+
+if TYPE_CHECKING:
+    from starlette.routing import BaseRoute
+
+    from .providers.base import Provider
+    from .web import Call, Interceptor, Reply
+
+log = logging.getLogger("mockserver")
+CLOCK_OFFSET_KEY = "clock_offset"
+
+
+class Emulator:
+    def __init__(self, settings: Settings, schemas: SchemaRegistry | None = None) -> None:
+        from .providers import build_providers
+
+        self.settings = settings
+        self.store = open_store(settings.store)
+        saved_offset = float(self.store.get_meta(CLOCK_OFFSET_KEY) or 0.0)
+        self.clock = Clock(settings.time_scale, saved_offset)
+        self.clock.on_change(lambda offset: self.store.set_meta(CLOCK_OFFSET_KEY, repr(offset)))
+        self.schemas = schemas or SchemaRegistry()
+        self.journal = Journal(settings.journal_size)
+        self.limiter = RateLimiter()
+        self.engine = TaskEngine(self.clock, self.store)
+        self.auth = BearerAuth(settings.strict_auth, frozenset(settings.api_keys))
+        self.interceptors: list[Interceptor] = []
+        self.admin_routes: list[BaseRoute] = []
+        self.startup: list[Callable[[], Awaitable[None]]] = []
+        self.shutdown: list[Callable[[], Awaitable[None]]] = []
+        self.resetters: list[Callable[[], None]] = []
+        self.schema_violations: list[dict[str, Any]] = []
+        self.providers: dict[str, Provider] = {p.name: p for p in build_providers(self)}
+
+    def provider_for_path(self, path: str) -> Provider | None:
+        for provider in self.providers.values():
+            if any(path.startswith(prefix) for prefix in provider.prefixes):
+                return provider
+        return None
+
+    def check_reply(self, call: Call, reply: Reply) -> None:
+        """With `validate_responses`, every JSON answer is checked against its declared schema."""
+        if not self.settings.validate_responses or isinstance(reply.body, bytes):
+            return
+        if reply.schema is None:
+            problem = "reply declares no schema"
+        else:
+            error = self.schemas.first_error(reply.schema, reply.body)
+            problem = None if error is None else f"{error.json_path}: {error.message}"
+        if problem:
+            violation = {"vendor": call.vendor, "operation": call.operation,
+                         "schema": reply.schema, "problem": problem, "body": reply.body}
+            log.error("schema violation: %s", violation)
+            self.schema_violations.append(violation)
+
+    def reset(self) -> None:
+        """Forget tasks, records, the journal, limiter windows and the clock offset."""
+        self.store.clear()
+        self.journal.clear()
+        self.limiter.clear()
+        self.clock.reset()
+        for provider in self.providers.values():
+            provider.reset()
+        for reset in self.resetters:
+            reset()
+
+    async def start(self) -> None:
+        for hook in self.startup:
+            await hook()
+
+    async def stop(self) -> None:
+        for hook in reversed(self.shutdown):
+            await hook()
+        self.store.close()
