@@ -165,9 +165,10 @@ class TaskEngine:
             for t in self.store.account_tasks(freed.vendor, freed.account, freed.pool, now)
             if t.start_at is not None and t.start_at > now and t.canceled_at is None
         ]
-        for task in sorted(waiting, key=lambda t: t.created_at):
-            task.start_at = task.end_at = None  # leave the slot computation
+        for task in waiting:  # leave the slot computation first, then queue again in order
+            task.start_at = task.end_at = None
             self.store.put_task(task)
+        for task in sorted(waiting, key=lambda t: t.created_at):
             self._schedule(task, self._busy_until(task, concurrency, now), now)
             self.store.put_task(task)
 
