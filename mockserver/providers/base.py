@@ -8,7 +8,7 @@ from starlette.routing import BaseRoute
 
 from ..core.errors import Catalogue, VendorError
 from ..core.schemas import schemas_root
-from ..core.tasks import Task
+from ..core.tasks import Task, Timing
 
 if TYPE_CHECKING:
     from ..runtime import Emulator
@@ -39,6 +39,25 @@ class Provider:
 
     def option(self, key: str, default: object) -> object:
         return self.emulator.settings.vendor_option(self.name, key, default)
+
+    def timing(self, mode: str = "", *, queue: float, run: float, ttl: float,
+               concurrency: int | None) -> Timing:
+        """Durations and slots for one mode, overridable as `[vendors.<name>]` options:
+        `<mode>_run_seconds` beats `run_seconds` beats the default given here."""
+        def pick(key: str, default: float | int | None) -> float | int | None:
+            return self.option(f"{mode}_{key}" if mode else key, self.option(key, default))  # type: ignore[return-value]
+
+        slots = pick("concurrency", concurrency) if self.emulator.settings.limits_enabled else None
+        return Timing(
+            queue_seconds=float(pick("queue_seconds", queue)),  # type: ignore[arg-type]
+            run_seconds=float(pick("run_seconds", run)),  # type: ignore[arg-type]
+            ttl_seconds=float(pick("task_ttl_seconds", ttl)),  # type: ignore[arg-type]
+            concurrency=None if slots is None else int(slots),
+        )
+
+    def callback_body(self, task: Task) -> tuple[dict[str, object], str] | None:
+        """(payload, schema name) POSTed to a task's callback URL when it ends, if any."""
+        return None
 
     def routes(self) -> list[BaseRoute]:
         raise NotImplementedError

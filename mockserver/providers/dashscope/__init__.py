@@ -30,15 +30,9 @@ class DashScope(Provider):
     def allowed_sizes(self) -> frozenset[str]:
         return frozenset(self.option("sizes", [DEFAULT_SIZE]))  # type: ignore[arg-type]
 
-    def timing(self) -> Timing:
-        """Defaults are inferred (the docs give no durations); all are configurable."""
-        limits = self.emulator.settings.limits_enabled
-        return Timing(
-            queue_seconds=float(self.option("queue_seconds", 2.0)),  # type: ignore[arg-type]
-            run_seconds=float(self.option("run_seconds", 30.0)),  # type: ignore[arg-type]
-            ttl_seconds=float(self.option("task_ttl_seconds", DAY)),  # type: ignore[arg-type]
-            concurrency=int(self.option("concurrency", 1)) if limits else None,  # type: ignore[call-overload]
-        )
+    def timing(self) -> Timing:  # type: ignore[override]
+        """Durations are inferred (the docs give none); 1 running task per account is documented."""
+        return super().timing(queue=2.0, run=30.0, ttl=DAY, concurrency=1)
 
     def own_task(self, task_id: str, account: str | None) -> Task | None:
         """The account's own task; others' tasks are as invisible as missing ones."""

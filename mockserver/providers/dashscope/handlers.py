@@ -7,6 +7,7 @@ from ...core.auth import KeyStatus
 from ...core.errors import VendorError
 from ...core.ids import uuid4
 from ...core.tasks import State
+from ...limits import check_rate
 from ...results import result_url
 from ...web import Call, Reply
 from .models import MODEL, parse_job, task_output
@@ -29,14 +30,6 @@ def authenticate(call: Call) -> str:
     return check.key
 
 
-def throttle(call: Call, operation: str, per_second: float) -> None:
-    if not call.emulator.settings.limits_enabled:
-        return
-    key = (call.vendor, operation, call.account or "")
-    if not call.emulator.limiter.allow(key, per_second, call.now):
-        raise VendorError("Throttling.RateQuota")
-
-
 def _validated_body(call: Call) -> dict[str, Any]:
     body = call.json()
     if not isinstance(body, dict):
@@ -55,7 +48,7 @@ async def submit(call: Call) -> Reply:
     authenticate(call)
     if call.request.headers.get("x-dashscope-async", "").lower() != "enable":
         raise VendorError("AccessDenied")
-    throttle(call, "submit", float(provider.option("submit_qps", 2)))
+    check_rate(call, "submit", 2, "Throttling.RateQuota")
     body = _validated_body(call)
     try:
         job = parse_job(body, provider.allowed_sizes)
@@ -75,7 +68,7 @@ async def submit(call: Call) -> Reply:
 async def query(call: Call) -> Reply:
     provider: DashScope = call.provider  # type: ignore[assignment]
     authenticate(call)
-    throttle(call, "query", float(provider.option("query_qps", 20)))
+    check_rate(call, "query", 20, "Throttling.RateQuota")
     task_id = call.request.path_params["task_id"]
     call.task_id = task_id
     task = provider.own_task(task_id, call.account)
