@@ -21,7 +21,7 @@ if TYPE_CHECKING:
     from starlette.routing import BaseRoute
 
     from .providers.base import Provider
-    from .web import Call, Interceptor, Reply
+    from .web import Call, Interceptor, Reply, ReplyFilter
 
 log = logging.getLogger("mockserver")
 CLOCK_OFFSET_KEY = "clock_offset"
@@ -42,6 +42,7 @@ class Emulator:
         self.engine = TaskEngine(self.clock, self.store)
         self.auth = BearerAuth(settings.strict_auth, frozenset(settings.api_keys))
         self.interceptors: list[Interceptor] = []
+        self.reply_filters: list[ReplyFilter] = []
         self.admin_routes: list[BaseRoute] = []
         self.startup: list[Callable[[], Awaitable[None]]] = []
         self.shutdown: list[Callable[[], Awaitable[None]]] = []

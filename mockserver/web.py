@@ -75,6 +75,7 @@ class Call:
 
 Handler = Callable[[Call], Awaitable[Reply]]
 Interceptor = Callable[[Call], Awaitable[Reply | None]]
+ReplyFilter = Callable[[Call, Reply], Reply]
 
 
 def vendor_route(
@@ -93,6 +94,8 @@ async def run_operation(
     started = time.perf_counter()
     call = Call(emulator, provider, operation, request, await request.body())
     reply = await _answer(call, handler)
+    for reply_filter in emulator.reply_filters:
+        reply = reply_filter(call, reply)
     response = reply.to_response()
     emulator.check_reply(call, reply)
     emulator.journal.record(

@@ -1,7 +1,8 @@
 """What every provider offers the app. A provider is one vendor's emulation, built per app."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, ClassVar
 
 from starlette.routing import BaseRoute
@@ -20,6 +21,24 @@ class ResultFile:
     data: bytes
     content_type: str
     expires_at: float
+
+
+@dataclass(frozen=True)
+class OperationSpec:
+    """One documented operation: what it takes and, per HTTP status, which schemas may answer.
+
+    The OpenAPI generator and the contract kit read these; keep them next to the routes.
+    """
+
+    operation: str
+    method: str
+    path: str
+    request_schema: str | None
+    responses: Mapping[int, tuple[str, ...]]
+    request_content_type: str = "application/json"
+    required_headers: Mapping[str, str] = field(default_factory=dict)
+    callback_schema: str | None = None
+    summary: str = ""
 
 
 class Provider:
@@ -60,6 +79,10 @@ class Provider:
         return None
 
     def routes(self) -> list[BaseRoute]:
+        raise NotImplementedError
+
+    def operations(self) -> list[OperationSpec]:
+        """The documented operations this provider emulates."""
         raise NotImplementedError
 
     def error_reply(self, error: VendorError, call: Call) -> Reply:

@@ -9,7 +9,7 @@ from ...core.errors import VendorError
 from ...core.ids import uuid4
 from ...core.render import content_type, render_image
 from ...core.tasks import State, Task, Timing
-from ..base import Provider, ResultFile
+from ..base import OperationSpec, Provider, ResultFile
 from .models import DEFAULT_SIZE
 
 if TYPE_CHECKING:
@@ -45,6 +45,11 @@ class DashScope(Provider):
         from .routes import routes
 
         return routes(self)
+
+    def operations(self) -> list[OperationSpec]:
+        from .routes import OPERATIONS
+
+        return OPERATIONS
 
     def error_reply(self, error: VendorError, call: Call | None) -> Reply:
         from ...web import Reply

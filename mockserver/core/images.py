@@ -1,0 +1,389 @@
+"""Vendor image rules: format, size, resolution and face checks on user images.
+
+Every emulated vendor validates the portraits it is sent before queueing a job.
+:func:`inspect` reproduces those checks on raw bytes (format sniffed from the
+content, byte cap, decompression-bomb guard, full decode, resolution bounds,
+face count/size with OpenCV's Haar cascade) and reports the first failure as an
+:class:`ImageRejected` whose :class:`Problem` the provider layer maps onto its
+vendor's error code.  :func:`load_and_inspect` adds the download step from
+:mod:`mockserver.core.image_fetch` (re-exported here).
+
+``inspect`` is synchronous and CPU bound: call it through ``asyncio.to_thread``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import threading
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+from PIL import Image
+
+from .image_fetch import (
+    FetchPolicy,
+    ImageFetcher,
+    ImageRejected,
+    ImageSource,
+    Problem,
+    check_ref,
+    contains_cjk,
+)
+
+__all__ = [
+    "ACEDATA_INPUT",
+    "DASHSCOPE_TEMPLATE",
+    "DASHSCOPE_USER",
+    "GPTGE_IDPHOTO",
+    "MAX_PIXELS",
+    "TENCENT_TEMPLATE",
+    "TENCENT_USER",
+    "Box",
+    "FetchPolicy",
+    "ImageFetcher",
+    "ImageRejected",
+    "ImageRules",
+    "ImageSource",
+    "Inspection",
+    "Problem",
+    "check_ref",
+    "contains_cjk",
+    "detect_faces",
+    "inspect",
+    "load_and_inspect",
+]
+
+MiB = 1024 * 1024
+#: Header-declared pixel count above which an image is treated as a
+#: decompression bomb (DECODE_FAILED) without decoding it: ~120 MB as RGB.
+MAX_PIXELS = 40_000_000
+#: Long side the face detector works at; faces are rescaled to the original.
+DETECT_LONG_SIDE = 640
+
+# Formats we are willing to sniff.  Restricting Pillow's probe keeps lenient,
+# header-less plugins (TGA, ...) from claiming random bytes as an "image".
+_SNIFF_FORMATS = ("JPEG", "MPO", "PNG", "WEBP", "BMP", "TIFF", "GIF", "JPEG2000", "ICO", "AVIF")
+# Phones write multi-picture JPEGs that Pillow calls MPO; vendors see a JPEG.
+_FORMAT_ALIASES = {"MPO": "JPEG"}
+_COMMON_WEB = frozenset({"JPEG", "PNG", "WEBP", "GIF", "BMP"})
+_TENCENT_FORMATS = frozenset({"JPEG", "PNG", "BMP", "TIFF", "WEBP"})
+
+
+@dataclass(frozen=True)
+class ImageRules:
+    """One vendor's constraints on one kind of input image.
+
+    ``max_bytes`` is inclusive.  Resolution bounds apply per side; the
+    ``*_exclusive`` flags turn ``>=``/``<=`` into ``>``/``<`` (vendor wording
+    such as "resolution > 256x256").  Face rules are skipped when ``None``;
+    ``min_face_px`` applies to the shorter side of every detected face box.
+    """
+
+    formats: frozenset[str]
+    max_bytes: int
+    min_width: int = 1
+    min_height: int = 1
+    min_exclusive: bool = False
+    max_width: int | None = None
+    max_height: int | None = None
+    max_exclusive: bool = False
+    faces_exactly: int | None = None
+    faces_min: int | None = None
+    faces_max: int | None = None
+    min_face_px: int | None = None
+    forbid_cjk_in_url: bool = False
+    max_url_chars: int | None = None
+    name: str = "image"
+
+    @property
+    def has_face_rules(self) -> bool:
+        """True if any face rule is set."""
+        return any(
+            v is not None
+            for v in (self.faces_exactly, self.faces_min, self.faces_max, self.min_face_px)
+        )
+
+
+def _tencent_bytes_cap(base64_limit: int) -> int:
+    # "< 10 MB after base64": largest n whose 4*ceil(n/3) stays strictly below.
+    return ((base64_limit - 1) // 4) * 3
+
+
+#: DashScope facechain user photo: JPEG/PNG, <= 3 MB, 256 < side < 2048, one face >= 128 px.
+DASHSCOPE_USER = ImageRules(
+    formats=frozenset({"JPEG", "PNG"}), max_bytes=3 * MiB,
+    min_width=256, min_height=256, min_exclusive=True,
+    max_width=2048, max_height=2048, max_exclusive=True,
+    faces_exactly=1, min_face_px=128, forbid_cjk_in_url=True, name="dashscope user photo",
+)
+#: DashScope template: JPEG/PNG, <= 5 MB, > 512x512 and < 1680x1260 (width x height).
+#: The face rule (at least one) is inferred: a face-swap template needs a face.
+DASHSCOPE_TEMPLATE = ImageRules(
+    formats=frozenset({"JPEG", "PNG"}), max_bytes=5 * MiB,
+    min_width=512, min_height=512, min_exclusive=True,
+    max_width=1680, max_height=1260, max_exclusive=True,
+    faces_min=1, forbid_cjk_in_url=True, name="dashscope template",
+)
+#: Tencent GlamPic template: <= 5 faces (>= 1 inferred), side > 300, <= 2000x2000,
+#: < 10 MB once base64 encoded.
+TENCENT_TEMPLATE = ImageRules(
+    formats=_TENCENT_FORMATS, max_bytes=_tencent_bytes_cap(10 * MiB),
+    min_width=300, min_height=300, min_exclusive=True,
+    max_width=2000, max_height=2000, faces_min=1, faces_max=5, name="tencent template",
+)
+#: Tencent GlamPic user photo: single person ("仅支持单人照"), same byte/format
+#: limits; the 2000x2000 ImageResolutionExceed cap is assumed to apply too.
+TENCENT_USER = ImageRules(
+    formats=_TENCENT_FORMATS, max_bytes=_tencent_bytes_cap(10 * MiB),
+    max_width=2000, max_height=2000, faces_exactly=1, name="tencent user photo",
+)
+#: gpt.ge ID photo (PicWish): <= 15 MB, <= 4096x4096, needs a face, URL <= 512 chars.
+GPTGE_IDPHOTO = ImageRules(
+    formats=frozenset({"JPEG", "BMP", "PNG", "WEBP", "TIFF"}), max_bytes=15 * MiB,
+    max_width=4096, max_height=4096, faces_min=1, max_url_chars=512, name="gpt.ge id photo",
+)
+#: AceData headshots: common web formats, 10 MB cap (inferred), merely decodable.
+ACEDATA_INPUT = ImageRules(formats=_COMMON_WEB, max_bytes=10 * MiB, name="acedata input")
+
+
+@dataclass(frozen=True)
+class Box:
+    """A face rectangle in original-image pixels."""
+
+    x: int
+    y: int
+    width: int
+    height: int
+
+
+@dataclass(frozen=True)
+class Inspection:
+    """What :func:`inspect` learned; ``faces`` is largest first (empty if not run)."""
+
+    format: str
+    width: int
+    height: int
+    nbytes: int
+    faces: tuple[Box, ...]
+
+
+_tls = threading.local()
+
+
+def _cascade() -> cv2.CascadeClassifier:
+    # CascadeClassifier is not thread-safe, and to_thread uses a pool: one per thread.
+    cascade: cv2.CascadeClassifier | None = getattr(_tls, "cascade", None)
+    if cascade is None:
+        cascade = cv2.CascadeClassifier(
+            cv2.data.haarcascades + "haarcascade_frontalface_default.xml"
+        )
+        if cascade.empty():
+            raise RuntimeError("OpenCV frontal-face Haar cascade could not be loaded")
+        _tls.cascade = cascade
+    return cascade
+
+
+_TRANSPOSE = {
+    2: Image.Transpose.FLIP_LEFT_RIGHT, 3: Image.Transpose.ROTATE_180,
+    4: Image.Transpose.FLIP_TOP_BOTTOM, 5: Image.Transpose.TRANSPOSE,
+    6: Image.Transpose.ROTATE_270, 7: Image.Transpose.TRANSVERSE, 8: Image.Transpose.ROTATE_90,
+}
+
+
+def _orientation(img: Image.Image) -> int:
+    try:
+        value = img.getexif().get(0x0112, 1)
+    except Exception:  # broken EXIF must not hide the picture itself
+        return 1
+    return value if isinstance(value, int) and value in _TRANSPOSE else 1
+
+
+def detect_faces(img: Image.Image) -> list[Box]:
+    """Find frontal faces with OpenCV's Haar cascade; boxes largest first.
+
+    Boxes are in displayed pixels (EXIF orientation applied).  Works on a
+    grayscale copy at most :data:`DETECT_LONG_SIDE` px on the long side (speed,
+    and results that barely depend on input scale).  Deterministic.
+    """
+    return _find_faces(img, _orientation(img), img.size)
+
+
+def _find_faces(img: Image.Image, orientation: int, stored_size: tuple[int, int]) -> list[Box]:
+    gray_img = img if img.mode == "L" else img.convert("L")
+    method = _TRANSPOSE.get(orientation)
+    if method is not None:
+        gray_img = gray_img.transpose(method)
+        stored_size = stored_size if orientation < 5 else (stored_size[1], stored_size[0])
+    gray = np.asarray(gray_img)
+    h, w = gray.shape
+    scale = min(1.0, DETECT_LONG_SIDE / max(h, w))
+    if scale < 1.0:
+        gray = cv2.resize(
+            gray, (max(1, round(w * scale)), max(1, round(h * scale))),
+            interpolation=cv2.INTER_AREA,
+        )
+    gray = cv2.equalizeHist(np.ascontiguousarray(gray))
+    found = _cascade().detectMultiScale(gray, scaleFactor=1.1, minNeighbors=6, minSize=(24, 24))
+    # Map back to the full-size frame (the input may have been a JPEG draft).
+    fx = stored_size[0] / gray.shape[1]
+    fy = stored_size[1] / gray.shape[0]
+    boxes = [
+        Box(round(x * fx), round(y * fy), round(bw * fx), round(bh * fy))
+        for (x, y, bw, bh) in (found if len(found) else [])
+    ]
+    boxes.sort(key=lambda b: (-b.width * b.height, b.y, b.x))
+    return boxes
+
+
+def _reject(problem: Problem, rules: ImageRules, detail: str) -> ImageRejected:
+    return ImageRejected(problem, f"{rules.name}: {detail}")
+
+
+def _open(data: bytes, rules: ImageRules) -> tuple[Image.Image, str, int, int, int]:
+    """Sniff format and header; refuse bombs before a single pixel is decoded.
+
+    Returns the lazily opened image, its format, displayed width and height
+    (EXIF rotation applied, as a viewer and the vendors see it) and orientation.
+    """
+    try:
+        img = Image.open(io.BytesIO(data), formats=_SNIFF_FORMATS)
+        fmt = _FORMAT_ALIASES.get(img.format or "", img.format or "")
+        width, height = img.size
+        orientation = _orientation(img)
+    except Image.DecompressionBombError:
+        raise _reject(Problem.DECODE_FAILED, rules, "decompression bomb") from None
+    except Exception as exc:  # UnidentifiedImageError, SyntaxError, struct.error, ...
+        raise _reject(
+            Problem.DECODE_FAILED, rules, f"not a readable image ({type(exc).__name__})"
+        ) from None
+    if fmt not in rules.formats:
+        img.close()
+        raise _reject(
+            Problem.UNSUPPORTED_FORMAT, rules,
+            f"format {fmt} not accepted (allowed: {', '.join(sorted(rules.formats))})",
+        )
+    if width <= 0 or height <= 0 or width * height > MAX_PIXELS:
+        img.close()
+        raise _reject(
+            Problem.DECODE_FAILED, rules, f"header claims {width}x{height}: decompression bomb"
+        )
+    if orientation >= 5:
+        width, height = height, width
+    # Anything above the vendor's maximum is refused from the header alone
+    # (the verdict is the same, and decoding it would only spend memory).
+    try:
+        _check_max(width, height, rules)
+    except ImageRejected:
+        img.close()
+        raise
+    return img, fmt, width, height, orientation
+
+
+def _check_max(width: int, height: int, rules: ImageRules) -> None:
+    for size, cap, axis in ((width, rules.max_width, "width"), (height, rules.max_height, "height")):
+        if cap is not None and (size >= cap if rules.max_exclusive else size > cap):
+            bound = "<" if rules.max_exclusive else "<="
+            raise _reject(
+                Problem.TOO_LARGE, rules, f"{width}x{height}: {axis} must be {bound} {cap}"
+            )
+
+
+def _check_min(width: int, height: int, rules: ImageRules) -> None:
+    for size, floor, axis in ((width, rules.min_width, "width"), (height, rules.min_height, "height")):
+        if size <= floor if rules.min_exclusive else size < floor:
+            bound = ">" if rules.min_exclusive else ">="
+            raise _reject(
+                Problem.TOO_SMALL, rules, f"{width}x{height}: {axis} must be {bound} {floor}"
+            )
+
+
+def _check_faces(faces: list[Box], rules: ImageRules) -> None:
+    n = len(faces)
+    want = rules.faces_exactly
+    if want is not None and n != want:
+        if n == 0:
+            raise _reject(Problem.NO_FACE, rules, "no face detected")
+        if n > want:
+            problem = Problem.MULTIPLE_FACES if want == 1 else Problem.TOO_MANY_FACES
+            raise _reject(problem, rules, f"{n} faces detected, exactly {want} required")
+        raise _reject(Problem.TOO_FEW_FACES, rules, f"{n} faces detected, {want} required")
+    if rules.faces_min is not None and n < rules.faces_min:
+        problem = Problem.NO_FACE if n == 0 else Problem.TOO_FEW_FACES
+        raise _reject(problem, rules, f"{n} faces detected, at least {rules.faces_min} required")
+    if rules.faces_max is not None and n > rules.faces_max:
+        raise _reject(
+            Problem.TOO_MANY_FACES, rules, f"{n} faces detected, at most {rules.faces_max} allowed"
+        )
+    if rules.min_face_px is not None and faces:
+        smallest = min(min(b.width, b.height) for b in faces)
+        if smallest < rules.min_face_px:
+            raise _reject(
+                Problem.FACE_TOO_SMALL, rules,
+                f"face is {smallest} px, at least {rules.min_face_px} px required",
+            )
+
+
+def inspect(data: bytes, rules: ImageRules, *, detect_faces: bool = True) -> Inspection:
+    """Validate ``data`` against ``rules``; return what was found or raise.
+
+    Order: byte cap, format sniffed from content (never a file name), bomb
+    guard and maximum resolution from the header, full decode, minimum
+    resolution, then faces.  Every failure is an :class:`ImageRejected`; any
+    exception from Pillow or OpenCV on hostile input is mapped to
+    ``DECODE_FAILED``.  With ``detect_faces=False`` face rules are skipped and
+    ``faces`` is empty; otherwise faces are detected even without face rules.
+    """
+    if len(data) > rules.max_bytes:
+        raise _reject(
+            Problem.TOO_MANY_BYTES, rules, f"{len(data)} bytes, at most {rules.max_bytes} allowed"
+        )
+    if not data:
+        raise _reject(Problem.DECODE_FAILED, rules, "empty file")
+    img, fmt, width, height, orientation = _open(data, rules)
+    stored_size = img.size
+    if detect_faces:
+        _cascade()  # a missing cascade is a setup error, not a corrupt image
+    try:
+        with img:
+            if detect_faces and fmt == "JPEG" and max(stored_size) > DETECT_LONG_SIDE:
+                # libjpeg can decode straight to a 1/2..1/8 scale grayscale:
+                # the whole stream is still read (corruption still surfaces)
+                # at a fraction of the time and memory.
+                ratio = DETECT_LONG_SIDE / max(stored_size)
+                img.draft("L", (round(stored_size[0] * ratio), round(stored_size[1] * ratio)))
+            img.load()
+            faces = _find_faces(img, orientation, stored_size) if detect_faces else []
+    except Exception as exc:  # truncated/corrupt: OSError, SyntaxError, ValueError, struct.error...
+        raise _reject(
+            Problem.DECODE_FAILED, rules, f"image data is corrupt ({type(exc).__name__}: {exc})"
+        ) from None
+    _check_min(width, height, rules)
+    if detect_faces:
+        _check_faces(faces, rules)
+    return Inspection(fmt, width, height, len(data), tuple(faces))
+
+
+async def load_and_inspect(
+    fetcher: ImageSource,
+    ref: str,
+    rules: ImageRules,
+    *,
+    detect_faces: bool = True,
+    policy: FetchPolicy | None = None,
+) -> tuple[bytes, Inspection]:
+    """Check ``ref``'s URL rules, fetch it (capped at ``rules.max_bytes``) and inspect it.
+
+    ``policy`` defaults to the fetcher's own policy when it has one.  Raises
+    :class:`ImageRejected`; the inspection runs in a worker thread.
+    """
+    check_ref(
+        ref,
+        forbid_cjk=rules.forbid_cjk_in_url,
+        max_url_chars=rules.max_url_chars,
+        policy=policy or getattr(fetcher, "policy", None),
+    )
+    data = await fetcher.fetch(ref, rules.max_bytes)
+    result = await asyncio.to_thread(inspect, data, rules, detect_faces=detect_faces)
+    return data, result
