@@ -7,6 +7,7 @@ Nothing has to tick in the background: advancing the clock moves every task at o
 from __future__ import annotations
 
 import enum
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import Any, Protocol
 
@@ -93,12 +94,18 @@ class Timing:
     concurrency: int | None  # None: unlimited
 
 
+# Called with each new task (already scheduled) and its timing, before it is stored. A hook may
+# set the outcome, stall the task (start_at = end_at = None) or raise VendorError to refuse it.
+CreationHook = Callable[[Task, Timing], None]
+
+
 class TaskEngine:
     """Creates, schedules and cancels tasks; vendors render `Task.state_at()` in their words."""
 
     def __init__(self, clock: Clock, store: TaskStore) -> None:
         self.clock = clock
         self.store = store
+        self.creation_hooks: list[CreationHook] = []
 
     def create(
         self,
@@ -132,6 +139,8 @@ class TaskEngine:
         )
         if not stalled:
             self._schedule(task, self._busy_until(task, timing.concurrency, now), now)
+        for hook in self.creation_hooks:
+            hook(task, timing)
         self.store.put_task(task)
         return task
 
