@@ -1,0 +1,107 @@
+"""The official `dashscope` SDK, unchanged, against a real uvicorn server."""
+from __future__ import annotations
+
+import io
+from http import HTTPStatus
+
+import httpx
+import pytest
+from dashscope.client.base_api import BaseAsyncApi
+from PIL import Image
+
+from mockserver.settings import Settings
+
+KEY = "sk-sdk-user"
+LORA = [{"resource_id": "women_model", "resource_type": "facelora"}]
+
+
+@pytest.fixture
+def settings() -> Settings:
+    # 60 emulated seconds per real second: the SDK's wait() polls with real sleeps.
+    return Settings(validate_responses=True, time_scale=60.0)
+
+
+def submit(base: str, **kwargs):
+    kwargs.setdefault("style", "f_business_female")
+    kwargs.setdefault("n", 2)
+    return BaseAsyncApi.async_call(
+        model="facechain-generation", input=kwargs.pop("input", {}), task_group="aigc",
+        task="album", function="gen_potrait", api_key=kwargs.pop("api_key", KEY),
+        base_address=base, resources=kwargs.pop("resources", LORA), **kwargs,
+    )
+
+
+def test_submit_wait_and_download(server) -> None:
+    base = f"{server.base_url}/api/v1"
+    submitted = submit(base)
+    assert submitted.status_code == HTTPStatus.OK
+    assert submitted.output["task_status"] == "PENDING"
+    fetched = BaseAsyncApi.fetch(submitted, api_key=KEY, base_address=base)
+    assert fetched.output["task_status"] in {"PENDING", "RUNNING"}
+    done = BaseAsyncApi.wait(submitted, api_key=KEY, base_address=base)
+    assert done.status_code == HTTPStatus.OK
+    assert done.output["task_status"] == "SUCCEEDED"
+    assert done.usage["image_count"] == 2
+    for result in done.output["results"]:
+        image = httpx.get(result["url"])
+        assert image.status_code == 200
+        assert Image.open(io.BytesIO(image.content)).size == (768, 1024)
+
+
+def test_failed_task_through_wait(server) -> None:
+    base = f"{server.base_url}/api/v1"
+    submitted = submit(base, n=1)
+    task = server.emulator.store.get_task(submitted.output["task_id"])
+    task.outcome, task.error_code, task.error_message = "failed", "InternalError:Algo", "boom"
+    server.emulator.store.put_task(task)
+    done = BaseAsyncApi.wait(submitted, api_key=KEY, base_address=base)
+    assert done.output["task_status"] == "FAILED"
+    assert done.output["code"] == "InternalError:Algo"
+
+
+def test_unknown_and_foreign_tasks(server) -> None:
+    base = f"{server.base_url}/api/v1"
+    submitted = submit(base)
+    foreign = BaseAsyncApi.fetch(submitted.output["task_id"], api_key="sk-other", base_address=base)
+    assert foreign.status_code == HTTPStatus.OK and foreign.output["task_status"] == "UNKNOWN"
+    missing = BaseAsyncApi.wait("does-not-exist", api_key=KEY, base_address=base)
+    assert missing.output["task_status"] == "UNKNOWN"
+
+
+def test_cancel_through_sdk(server) -> None:
+    base = f"{server.base_url}/api/v1"
+    server.emulator.clock.scale = 1.0  # keep the second task queued while we cancel it
+    submit(base)
+    waiting = submit(base)
+    canceled = BaseAsyncApi.cancel(waiting, api_key=KEY, base_address=base)
+    assert canceled.status_code == HTTPStatus.OK
+    assert BaseAsyncApi.fetch(waiting, api_key=KEY, base_address=base).output["task_status"] == "CANCELED"
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "status", "code"),
+    [
+        ({"api_key": "invalid-token"}, 401, "InvalidApiKey"),
+        ({"style": "no_such_style"}, 400, "InvalidParameter"),
+        ({"n": 9}, 400, "InvalidParameter"),
+        ({"resources": None}, 400, "InvalidParameter"),
+        ({"style": "train_free_portrait_url_template", "resources": None,
+          "input": {"template_url": "http://127.0.0.1/模板.png", "user_urls": ["http://127.0.0.1/u.png"]}},
+         400, "InvalidURL"),
+    ],
+)
+def test_errors_reach_the_sdk(server, kwargs, status, code) -> None:
+    answer = submit(f"{server.base_url}/api/v1", **{k: v for k, v in kwargs.items()})
+    assert answer.status_code == status
+    assert answer.code == code
+    assert answer.message
+
+
+def test_base_url_by_module_attribute(server, monkeypatch) -> None:
+    import dashscope
+
+    monkeypatch.setattr(dashscope, "base_http_api_url", f"{server.base_url}/api/v1")
+    answer = BaseAsyncApi.async_call(
+        model="facechain-generation", input={}, task_group="aigc", task="album",
+        function="gen_potrait", api_key=KEY, resources=LORA, style="f_idcard_male", n=1)
+    assert answer.status_code == 200 and answer.output["task_id"]
