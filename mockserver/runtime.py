@@ -30,6 +30,7 @@ CLOCK_OFFSET_KEY = "clock_offset"
 class Emulator:
     def __init__(self, settings: Settings, schemas: SchemaRegistry | None = None) -> None:
         from .providers import build_providers
+        from .mutations import install_mutations
 
         self.settings = settings
         self.store = open_store(settings.store)
@@ -49,6 +50,7 @@ class Emulator:
         self.resetters: list[Callable[[], None]] = []
         self.schema_violations: list[dict[str, Any]] = []
         self.providers: dict[str, Provider] = {p.name: p for p in build_providers(self)}
+        install_mutations(self)  # deliberate deviations for the contract kit's self-test
 
     def provider_for_path(self, path: str) -> Provider | None:
         for provider in self.providers.values():

@@ -34,6 +34,7 @@ class Settings:
     fetch_allow_hosts: tuple[str, ...] = ()
     fetch_deny_hosts: tuple[str, ...] = ()
     config_path: str | None = None
+    mutations: tuple[str, ...] = ()  # deliberate deviations (mockserver/mutations.py), tests only
 
     @property
     def base_url(self) -> str:
@@ -48,7 +49,8 @@ class Settings:
 
 
 _FIELD_TYPES = {f.name: f.type for f in fields(Settings)}
-_ENV_KEYS = ("host", "port", "store", "time_scale", "public_url", "strict_auth", "limits_enabled")
+_ENV_KEYS = ("host", "port", "store", "time_scale", "public_url", "strict_auth", "limits_enabled",
+             "mutations")
 
 
 def _coerce(name: str, value: Any) -> Any:
@@ -59,6 +61,8 @@ def _coerce(name: str, value: Any) -> Any:
         return float(value)
     if kind == "bool" and isinstance(value, str):
         return value.strip().lower() in {"1", "true", "yes", "on"}
+    if kind == "tuple[str, ...]" and isinstance(value, str):  # comma-separated in env vars
+        return tuple(part.strip() for part in value.split(",") if part.strip())
     return value
 
 
