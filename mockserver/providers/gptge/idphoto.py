@@ -123,19 +123,27 @@ def _clip_face(face: FaceBox, img_w: int, img_h: int) -> FaceBox:
     return FaceBox(x0, y0, x1 - x0, y1 - y0)
 
 
-def _prior_mask(ww: int, wh: int, fx: float, fy: float, fw: float, fh: float) -> np.ndarray:
-    """GrabCut seed mask in working pixels, built from the face box (fx, fy, fw, fh)."""
+def _prior_mask(ww: int, wh: int, fx: float, fy: float, fw: float, fh: float,
+                sides: tuple[bool, bool]) -> np.ndarray:
+    """GrabCut seed mask in working pixels, built from the face box (fx, fy, fw, fh).
+
+    ``sides`` says whether the left/right edge is the crop window's own edge (True) or
+    where an already tightly cropped source ends (False: the person may touch it).
+    """
     mask = np.full((wh, ww), cv2.GC_PR_BGD, np.uint8)
     cx = fx + fw / 2
     crown, chin = fy - CROWN_ABOVE * fh, fy + CHIN_BELOW * fh
     shoulder_y = chin + 0.45 * fh
-    # Borders are sure background - except the bottom edge and the lower sides, which a
-    # head-and-shoulders crop normally cuts through the torso/shoulders.
+    # Borders are sure background - except the bottom edge and the sides below the chin,
+    # which a head-and-shoulders crop normally cuts through collar/shoulders, and sides
+    # where the source itself ends inside the window.
     bt = max(2, round(0.02 * max(ww, wh)))
     mask[:bt, :] = cv2.GC_BGD
-    side_rows = max(0, min(wh, math.floor(shoulder_y)))
-    mask[:side_rows, :bt] = cv2.GC_BGD
-    mask[:side_rows, ww - bt:] = cv2.GC_BGD
+    side_rows = max(0, min(wh, math.floor(chin)))
+    if sides[0]:
+        mask[:side_rows, :bt] = cv2.GC_BGD
+    if sides[1]:
+        mask[:side_rows, ww - bt:] = cv2.GC_BGD
     # Body: neck widening into shoulders down to the bottom edge (probable foreground only,
     # GrabCut decides the real outline).
     body = np.array([
@@ -173,14 +181,16 @@ def _clean(fg: np.ndarray, seed: np.ndarray) -> np.ndarray:
     return filled
 
 
-def _segment(region: np.ndarray, face: tuple[float, float, float, float]) -> np.ndarray:
+def _segment(region: np.ndarray, face: tuple[float, float, float, float],
+             sides: tuple[bool, bool]) -> np.ndarray:
     """Alpha (uint8, region size) of the person in an RGB ``region`` with face box ``face``."""
     rh, rw = region.shape[:2]
     ws = min(1.0, WORK_MAX_SIDE / max(rw, rh))
     ww, wh = max(1, round(rw * ws)), max(1, round(rh * ws))
     work = cv2.resize(region, (ww, wh), interpolation=cv2.INTER_AREA) if ws < 1.0 else region
     work = np.ascontiguousarray(work[:, :, ::-1])  # grabCut expects 8UC3 (BGR by convention)
-    mask = _prior_mask(ww, wh, *(v * ws for v in face))
+    fx, fy, fw, fh = (v * ws for v in face)
+    mask = _prior_mask(ww, wh, fx, fy, fw, fh, sides)
     seed = (mask == cv2.GC_FGD).astype(np.uint8)
     has_bg = bool(np.any((mask == cv2.GC_BGD) | (mask == cv2.GC_PR_BGD)))
     if has_bg and min(ww, wh) >= 8:
@@ -225,16 +235,27 @@ def render_id_photo(source: Image.Image, face: FaceBox | None, width: int, heigh
     rl, rt = max(0, math.floor(left)), max(0, math.floor(top))
     rr, rb = min(img_w, math.ceil(right)), min(img_h, math.ceil(bottom))
     region = np.asarray(rgb.crop((rl, rt, rr, rb)))
-    alpha = _segment(region, (face.x - rl, face.y - rt, face.width, face.height))
+    alpha = _segment(region, (face.x - rl, face.y - rt, face.width, face.height),
+                     (left >= 0, right <= img_w))
     cutout = Image.fromarray(np.dstack([region, alpha]), "RGBA")
 
-    # Pad (transparent) where the window leaves the source instead of distorting, then
-    # resample the exact float window; Pillow premultiplies RGBA so pads leave no dark halo.
-    cl, ct = math.floor(left), math.floor(top)
-    canvas = Image.new("RGBA", (math.ceil(right) - cl, math.ceil(bottom) - ct), (0, 0, 0, 0))
-    canvas.paste(cutout, (rl - cl, rt - ct))
-    out = canvas.resize((width, height), Image.Resampling.LANCZOS,
-                        box=(left - cl, top - ct, right - cl, bottom - ct))
+    # Where the window leaves the source the output is padded (transparent), never
+    # distorted.  Rather than a window-sized canvas (gigabytes for e.g. 2000x100 from a
+    # big selfie) only the output rect the region lands on (+3 px of Lanczos tails) is
+    # resampled from the cutout with a transparent margin wide enough for the kernel, at
+    # exactly `scale`.  Pillow premultiplies RGBA while resampling: no dark halo at pads.
+    ox0 = max(0, math.floor((rl - left) * scale) - 3)
+    oy0 = max(0, math.floor((rt - top) * scale) - 3)
+    ox1 = min(width, math.ceil((rr - left) * scale) + 3)
+    oy1 = min(height, math.ceil((rb - top) * scale) + 3)
+    m = math.ceil(4 * max(1.0, 1.0 / scale)) + 2
+    padded = Image.new("RGBA", (cutout.width + 2 * m, cutout.height + 2 * m), (0, 0, 0, 0))
+    padded.paste(cutout, (m, m))
+    box = (left + ox0 / scale - rl + m, top + oy0 / scale - rt + m,
+           left + ox1 / scale - rl + m, top + oy1 / scale - rt + m)
+    out = Image.new("RGBA", (width, height), (0, 0, 0, 0))
+    out.paste(padded.resize((ox1 - ox0, oy1 - oy0), Image.Resampling.LANCZOS, box=box),
+              (ox0, oy0))
 
     out_alpha = np.asarray(out.getchannel("A"))
     ys, xs = np.nonzero(out_alpha > 127)
