@@ -100,7 +100,8 @@ async def run_operation(
     emulator.check_reply(call, reply)
     emulator.journal.record(
         time=call.now, vendor=call.vendor, operation=call.operation, account=call.account,
-        method=request.method, path=request.url.path, query=request.url.query,
+        method=request.method, path=request.scope["path"],
+        query=request.scope["query_string"].decode("latin-1"),
         headers=dict(request.headers), body=_loggable(call.body), status=reply.status,
         response=reply.body if not isinstance(reply.body, bytes) else f"<{len(reply.body)} bytes>",
         task_id=call.task_id, injected=call.injected,

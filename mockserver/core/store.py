@@ -6,6 +6,7 @@ callback dispatcher and others use, and a key/value `meta` table (the clock offs
 from __future__ import annotations
 
 import json
+import pickle
 import sqlite3
 import threading
 from pathlib import Path
@@ -37,34 +38,36 @@ def open_store(spec: str) -> Store:
     raise ValueError(f"unknown store {spec!r}: use 'memory' or 'sqlite:PATH'")
 
 
-def _is_live(task: Task, since: float) -> bool:
-    return task.end_at is None or task.end_at > since
-
-
 class MemoryStore:
+    """Tasks are kept pickled: callers always get their own copy, and pickle is the fastest
+    deep copy available (the task query is the hot path)."""
+
     def __init__(self) -> None:
-        self._tasks: dict[str, Task] = {}
+        self._tasks: dict[str, bytes] = {}
+        self._index: dict[str, tuple[str, str, str, float | None, float]] = {}
         self._records: dict[str, dict[str, dict[str, Any]]] = {}
         self._meta: dict[str, str] = {}
 
     def put_task(self, task: Task) -> None:
-        self._tasks[task.id] = Task.from_dict(task.to_dict())
+        self._tasks[task.id] = pickle.dumps(task, pickle.HIGHEST_PROTOCOL)
+        self._index[task.id] = (task.vendor, task.account, task.pool, task.end_at, task.created_at)
 
     def get_task(self, task_id: str) -> Task | None:
-        task = self._tasks.get(task_id)
-        return None if task is None else Task.from_dict(task.to_dict())
+        blob = self._tasks.get(task_id)
+        return None if blob is None else pickle.loads(blob)
 
     def account_tasks(self, vendor: str, account: str, pool: str, since: float) -> list[Task]:
         return [
-            Task.from_dict(t.to_dict())
-            for t in self._tasks.values()
-            if (t.vendor, t.account, t.pool) == (vendor, account, pool) and _is_live(t, since)
+            pickle.loads(self._tasks[task_id])
+            for task_id, (v, a, p, end_at, _) in self._index.items()
+            if (v, a, p) == (vendor, account, pool) and (end_at is None or end_at > since)
         ]
 
     def list_tasks(self, vendor: str | None = None, limit: int = 1000) -> list[Task]:
-        chosen = [t for t in self._tasks.values() if vendor in (None, t.vendor)]
-        chosen.sort(key=lambda t: t.created_at, reverse=True)
-        return [Task.from_dict(t.to_dict()) for t in chosen[:limit]]
+        chosen = [(created, task_id) for task_id, (v, _, _, _, created) in self._index.items()
+                  if vendor in (None, v)]
+        chosen.sort(reverse=True)
+        return [pickle.loads(self._tasks[task_id]) for _, task_id in chosen[:limit]]
 
     def put_record(self, kind: str, record_id: str, doc: dict[str, Any]) -> None:
         self._records.setdefault(kind, {})[record_id] = json.loads(json.dumps(doc))
@@ -84,6 +87,7 @@ class MemoryStore:
 
     def clear(self) -> None:
         self._tasks.clear()
+        self._index.clear()
         self._records.clear()
         self._meta.clear()
 
