@@ -13,6 +13,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from . import __version__
+from .admin_journal import journal_routes
 from .core.schemas import fixtures_root
 
 if TYPE_CHECKING:
@@ -77,15 +78,6 @@ def admin_routes(emulator: Emulator) -> list[BaseRoute]:
         ]
         return JSONResponse({"tasks": found, "count": len(found), "now": now})
 
-    async def requests(request: Request) -> Response:
-        q = request.query_params
-        limit = int_param(request, "limit", 200)
-        entries = [
-            e.to_dict() for e in emulator.journal.entries()
-            if q.get("vendor") in (None, e.vendor) and q.get("operation") in (None, e.operation)
-        ][:limit]
-        return JSONResponse({"requests": entries, "count": len(entries)})
-
     async def violations(request: Request) -> Response:
         return JSONResponse({"violations": emulator.schema_violations})
 
@@ -108,7 +100,7 @@ def admin_routes(emulator: Emulator) -> list[BaseRoute]:
         Route("/__admin/clock", get_clock, methods=["GET"]),
         Route("/__admin/clock/advance", advance, methods=["POST"]),
         Route("/__admin/tasks", tasks, methods=["GET"]),
-        Route("/__admin/requests", requests, methods=["GET"]),
+        *journal_routes(emulator),  # /__admin/requests[/count|.har]
         Route("/__admin/schema-violations", violations, methods=["GET"]),
         Route("/__admin/fixtures", fixture_list, methods=["GET"]),
         Route("/__admin/fixtures/{name}", fixture, methods=["GET"]),

@@ -10,6 +10,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from .admin import admin_routes
+from .admin_journal import record_near_miss
 from .core.errors import VendorError
 from .results import results_route
 from .runtime import Emulator
@@ -32,8 +33,11 @@ def create_app(settings: Settings | None = None, emulator: Emulator | None = Non
         """Unknown paths under a vendor's prefix answer that vendor's not-found error."""
         provider = emulator.provider_for_path(request.url.path)
         if provider is None:
-            return JSONResponse({"error": f"no route for {request.method} {request.url.path}"}, 404)
+            body = {"error": f"no route for {request.method} {request.url.path}"}
+            await record_near_miss(emulator, None, request, 404, body)
+            return JSONResponse(body, 404)
         reply: Reply = provider.error_reply(VendorError(provider.not_found_code), None)
+        await record_near_miss(emulator, provider.name, request, reply.status, reply.body)
         return reply.to_response()
 
     routes = [r for p in emulator.providers.values() for r in p.routes()]

@@ -1,8 +1,16 @@
-"""Per-account rate limits, shared by every vendor: one check, the vendor's own error code."""
+"""Per-account limits shared by every vendor: request rates and queue depth, each answered with
+the vendor's own error code. (Running-task concurrency is part of the schedule: `Timing`.)"""
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from .core.errors import VendorError
+from .core.tasks import CreationHook, State, Task, Timing
 from .web import Call
+
+if TYPE_CHECKING:
+    from .providers.base import Provider
+    from .runtime import Emulator
 
 
 def check_rate(call: Call, operation: str, default_qps: float, error_code: str,
@@ -20,3 +28,34 @@ def check_rate(call: Call, operation: str, default_qps: float, error_code: str,
         return
     if not emulator.limiter.allow((call.vendor, operation, call.account or ""), qps, call.now):
         raise VendorError(error_code, headers=headers)
+
+
+def queue_depth_hook(emulator: Emulator) -> CreationHook:
+    """A task-creation hook that refuses a task when the account already has `max_queued`
+    tasks waiting (queued, not yet running) in the same pool.
+
+    Options: `[vendors.<name>] <pool>_max_queued` beats `max_queued` (unset: no cap; no vendor
+    documents one), and `queue_full_code` names the vendor error to answer (default: the
+    provider's `queue_full_code`, else its first catalogue code with HTTP 429).
+    """
+    def check(task: Task, timing: Timing) -> None:
+        settings = emulator.settings
+        option = settings.vendor_option
+        cap = option(task.vendor, f"{task.pool}_max_queued", option(task.vendor, "max_queued", None))
+        if cap is None or not settings.limits_enabled:
+            return
+        now = emulator.clock.now()
+        waiting = [t for t in emulator.store.account_tasks(task.vendor, task.account, task.pool, now)
+                   if t.id != task.id and t.state_at(now) is State.QUEUED]
+        if len(waiting) >= int(cap):
+            raise VendorError(queue_full_code(emulator.providers[task.vendor]))
+
+    return check
+
+
+def queue_full_code(provider: Provider) -> str:
+    configured = provider.option("queue_full_code", getattr(provider, "queue_full_code", None))
+    if configured:
+        return str(configured)
+    entries = provider.catalogue.entries.values()
+    return next((e.code for e in entries if e.status == 429), provider.catalogue.fallback)

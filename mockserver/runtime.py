@@ -8,6 +8,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
+from .admin_faults import fault_routes
 from .core.auth import BearerAuth
 from .core.clock import Clock
 from .core.journal import Journal
@@ -15,6 +16,8 @@ from .core.ratelimit import RateLimiter
 from .core.schemas import SchemaRegistry
 from .core.store import open_store
 from .core.tasks import TaskEngine
+from .faults import Faults
+from .limits import queue_depth_hook
 from .settings import Settings
 
 if TYPE_CHECKING:
@@ -51,6 +54,12 @@ class Emulator:
         self.schema_violations: list[dict[str, Any]] = []
         self.providers: dict[str, Provider] = {p.name: p for p in build_providers(self)}
         install_mutations(self)  # deliberate deviations for the contract kit's self-test
+        self.faults = Faults(self)  # fault injection: before handlers, on task creation, admin
+        self.interceptors.append(self.faults.intercept)
+        self.engine.creation_hooks += [queue_depth_hook(self), self.faults.on_task_created]
+        self.admin_routes += fault_routes(self)
+        self.resetters.append(self.faults.reset)
+        self.faults.load_standing(settings.faults)
 
     def provider_for_path(self, path: str) -> Provider | None:
         for provider in self.providers.values():

@@ -2,10 +2,18 @@
 from __future__ import annotations
 
 import itertools
+import json
+import re
 import threading
 from collections import deque
+from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, field
+from datetime import datetime, timezone
+from difflib import SequenceMatcher
+from email import policy as email_policy
+from email.parser import BytesParser
 from typing import Any
+from urllib.parse import parse_qs
 
 SECRET_HEADERS = {"authorization", "x-tc-token", "x-api-key", "cookie"}
 
@@ -64,6 +72,279 @@ class Journal:
         with self._lock:
             return list(reversed(self._entries))
 
+    def find(self, query: EntryQuery, limit: int | None = None) -> list[Entry]:
+        """Newest first, the entries `query` matches."""
+        found = [e for e in self.entries() if query.matches(e)]
+        return found if limit is None else found[:limit]
+
     def clear(self) -> None:
         with self._lock:
             self._entries.clear()
+
+
+# --- Looking things up in journaled requests (used by the journal API and fault rules) ---
+
+MISSING = object()
+
+
+def field_value(doc: Any, path: str) -> Any:
+    """The value at `path` in a JSON-like document, or MISSING.
+
+    `path` is a JSON pointer (`/parameters/style`, RFC 6901 escapes) or a dotted path
+    (`parameters.style`, `FaceInfos.0.ImageUrls`); numbers index lists.
+    """
+    if path.startswith("/"):
+        parts = [p.replace("~1", "/").replace("~0", "~") for p in path[1:].split("/")]
+    else:
+        parts = path.split(".") if path else []
+    node = doc
+    for part in parts:
+        if isinstance(node, dict) and part in node:
+            node = node[part]
+        elif isinstance(node, list) and part.isdigit() and int(part) < len(node):
+            node = node[int(part)]
+        else:
+            return MISSING
+    return node
+
+
+def fields_match(doc: Any, expected: Mapping[str, Any]) -> bool:
+    """True when every `path: value` pair of `expected` holds in `doc`."""
+    return all(field_value(doc, path) == value for path, value in expected.items())
+
+
+def request_document(content_type: str, body: bytes | str | None) -> Any:
+    """A request body as data: parsed JSON, or a dict of form fields (files give their
+    filename), or None when it is neither."""
+    if not body:
+        return None
+    raw = body.encode() if isinstance(body, str) else body
+    kind = content_type.split(";")[0].strip().lower()
+    if kind == "application/x-www-form-urlencoded":
+        return {k: v[0] for k, v in parse_qs(raw.decode("utf-8", "replace")).items()}
+    if kind == "multipart/form-data":
+        return _multipart_fields(content_type, raw)
+    try:
+        return json.loads(raw)
+    except (ValueError, UnicodeDecodeError):
+        return None
+
+
+def _multipart_fields(content_type: str, raw: bytes) -> dict[str, str]:
+    head = f"Content-Type: {content_type}\r\nMIME-Version: 1.0\r\n\r\n".encode()
+    message = BytesParser(policy=email_policy.HTTP).parsebytes(head + raw)
+    found: dict[str, str] = {}
+    for part in message.iter_parts() if message.is_multipart() else ():
+        name = part.get_param("name", header="content-disposition")
+        if not isinstance(name, str):
+            continue
+        filename = part.get_filename()
+        if filename is not None:
+            found[name] = filename
+        else:
+            payload = part.get_payload(decode=True)
+            found[name] = payload.decode("utf-8", "replace") if isinstance(payload, bytes) else ""
+    return found
+
+
+def parse_time(value: Any) -> float:
+    """Seconds since the epoch from a number or an ISO 8601 string (naive means UTC)."""
+    if isinstance(value, bool):
+        raise ValueError(f"not a time: {value!r}")
+    if isinstance(value, (int, float)):
+        return float(value)
+    if isinstance(value, str):
+        try:
+            return float(value)
+        except ValueError:
+            pass
+        try:
+            moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        except ValueError:
+            raise ValueError(f"not a time: {value!r} (use epoch seconds or ISO 8601)") from None
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=timezone.utc)
+        return moment.timestamp()
+    raise ValueError(f"not a time: {value!r}")
+
+
+def _status_matcher(value: Any) -> Callable[[int], bool]:
+    """`429`, `"429"` or a class such as `"4xx"`."""
+    text = str(value).strip().lower()
+    if len(text) == 3 and text[0].isdigit() and text[1:] == "xx":
+        low = int(text[0]) * 100
+        return lambda status: low <= status < low + 100
+    if isinstance(value, bool) or not text.isdigit():
+        raise ValueError(f"status must be a code such as 429 or a class such as 4xx, not {value!r}")
+    return lambda status: status == int(text)
+
+
+_EXACT_FIELDS = ("vendor", "operation", "account", "task_id")
+QUERY_FIELDS = (*_EXACT_FIELDS, "status", "since", "until", "method", "path", "path_regex",
+                "body", "injected", "near_miss")
+
+
+@dataclass(frozen=True)
+class EntryQuery:
+    """Which journal entries to pick. Empty fields match everything."""
+
+    exact: Mapping[str, str] = field(default_factory=dict)  # vendor/operation/account/task_id
+    status: Callable[[int], bool] | None = None
+    since: float | None = None
+    until: float | None = None
+    method: str | None = None
+    path: str | None = None
+    path_regex: re.Pattern[str] | None = None
+    body: Mapping[str, Any] = field(default_factory=dict)
+    injected: bool | None = None
+    near_miss: bool | None = None
+
+    @classmethod
+    def parse(cls, doc: Mapping[str, Any]) -> EntryQuery:
+        """From query parameters or a JSON pattern; raises ValueError naming the bad field."""
+        unknown = sorted(set(doc) - set(QUERY_FIELDS) - {"limit"})
+        if unknown:
+            raise ValueError(f"unknown field(s) {unknown}; known: {list(QUERY_FIELDS)}")
+        body = doc.get("body") or {}
+        if not isinstance(body, Mapping):
+            raise ValueError("'body' must be an object of field path -> expected value")
+        regex = doc.get("path_regex")
+        try:
+            compiled = re.compile(str(regex)) if regex is not None else None
+        except re.error as error:
+            raise ValueError(f"path_regex does not compile: {error}") from None
+        return cls(
+            exact={k: str(doc[k]) for k in _EXACT_FIELDS if doc.get(k) is not None},
+            status=_status_matcher(doc["status"]) if doc.get("status") is not None else None,
+            since=parse_time(doc["since"]) if doc.get("since") is not None else None,
+            until=parse_time(doc["until"]) if doc.get("until") is not None else None,
+            method=str(doc["method"]).upper() if doc.get("method") is not None else None,
+            path=str(doc["path"]) if doc.get("path") is not None else None,
+            path_regex=compiled,
+            body=dict(body),
+            injected=_flag(doc, "injected"),
+            near_miss=_flag(doc, "near_miss"),
+        )
+
+    def matches(self, entry: Entry) -> bool:
+        values = entry.to_dict()
+        if any(values.get(k) != v for k, v in self.exact.items()):
+            return False
+        if self.status is not None and not self.status(entry.status):
+            return False
+        if (self.since is not None and entry.time < self.since) or (
+                self.until is not None and entry.time > self.until):
+            return False
+        if self.method is not None and entry.method.upper() != self.method:
+            return False
+        if self.path is not None and entry.path != self.path:
+            return False
+        if self.path_regex is not None and not self.path_regex.fullmatch(entry.path):
+            return False
+        if self.injected is not None and entry.injected != self.injected:
+            return False
+        if self.near_miss is not None and ("near_miss" in entry.note) != self.near_miss:
+            return False
+        return not self.body or fields_match(entry_document(entry), self.body)
+
+
+def _flag(doc: Mapping[str, Any], name: str) -> bool | None:
+    value = doc.get(name)
+    if value is None or isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in {"1", "true", "yes"}:
+        return True
+    if text in {"0", "false", "no"}:
+        return False
+    raise ValueError(f"'{name}' must be true or false, not {value!r}")
+
+
+def entry_document(entry: Entry) -> Any:
+    """The journaled body as data (JSON is stored parsed; forms are parsed here)."""
+    if isinstance(entry.body, str):
+        content_type = next((v for k, v in entry.headers.items() if k.lower() == "content-type"), "")
+        return request_document(content_type, entry.body)
+    return entry.body
+
+
+# --- Near misses: which known route a request that matched none was closest to -----------
+
+
+@dataclass(frozen=True)
+class KnownRoute:
+    """A documented operation as plain data (built from a provider's OperationSpec table)."""
+
+    vendor: str
+    operation: str
+    method: str
+    path: str  # template, `{name}` segments match any one segment
+    required_headers: Mapping[str, str] = field(default_factory=dict)
+
+
+def closest_route(method: str, path: str, headers: Mapping[str, str],
+                  routes: list[KnownRoute]) -> dict[str, Any] | None:
+    """The known route nearest to a request that matched none, and why it did not match."""
+    lowered = {k.lower(): v for k, v in headers.items()}
+    scored = [(_route_score(method, path, lowered, r), r) for r in routes]
+    if not scored:
+        return None
+    score, best = max(scored, key=lambda pair: pair[0])
+    return {"vendor": best.vendor, "operation": best.operation, "method": best.method,
+            "path": best.path, "reason": _mismatch(method, path, lowered, best),
+            "score": round(score[-1], 3)}
+
+
+def _segments(path: str) -> list[str]:
+    return [s for s in path.split("/") if s]
+
+
+def _segment_matches(template: str, actual: str) -> bool:
+    return (template.startswith("{") and template.endswith("}")) or template == actual
+
+
+def _path_matches(template: str, path: str) -> bool:
+    want, got = _segments(template), _segments(path)
+    return len(want) == len(got) and all(map(_segment_matches, want, got))
+
+
+def _header_problems(headers: Mapping[str, str], route: KnownRoute) -> list[str]:
+    problems = []
+    for name, value in route.required_headers.items():
+        got = headers.get(name.lower())
+        if got is None:
+            problems.append(f"missing header {name} (expected {value!r})")
+        elif got.lower() != value.lower():
+            problems.append(f"header {name} is {got!r}, expected {value!r}")
+    return problems
+
+
+def _route_score(method: str, path: str, headers: Mapping[str, str],
+                 route: KnownRoute) -> tuple[int, int, int, float]:
+    """Path first (whole, then segment by segment), then method, then headers; text similarity
+    breaks ties (typos)."""
+    want, got = _segments(route.path), _segments(path)
+    same = sum(1 for w, g in zip(want, got) if _segment_matches(w, g))
+    texts = [path, *(headers.get(k.lower(), "") for k in route.required_headers)]
+    wanted = [route.path, *route.required_headers.values()]
+    similarity = sum(SequenceMatcher(None, a, b).ratio() for a, b in zip(texts, wanted))
+    return (int(_path_matches(route.path, path)), same - abs(len(want) - len(got)),
+            int(method.upper() == route.method), similarity - len(_header_problems(headers, route)))
+
+
+def _mismatch(method: str, path: str, headers: Mapping[str, str], route: KnownRoute) -> str:
+    problems = [] if _path_matches(route.path, path) else [_path_problem(path, route.path)]
+    if method.upper() != route.method:
+        problems.append(f"wrong method {method.upper()} (the route takes {route.method})")
+    problems += _header_problems(headers, route)
+    return "; ".join(problems) if problems else "the request matched no route"
+
+
+def _path_problem(path: str, template: str) -> str:
+    want, got = _segments(template), _segments(path)
+    for index, (w, g) in enumerate(zip(want, got)):
+        if not _segment_matches(w, g):
+            return f"unknown path segment {g!r} at position {index + 1} (expected {w!r})"
+    if len(got) < len(want):
+        return f"path too short: missing {'/'.join(want[len(got):])!r}"
+    return f"path too long: unexpected {'/'.join(got[len(want):])!r}"
