@@ -15,6 +15,7 @@ from starlette.routing import BaseRoute, Route
 from . import __version__
 from .admin_journal import journal_routes
 from .core.schemas import fixtures_root
+from .openapi import openapi_routes
 
 if TYPE_CHECKING:
     from .runtime import Emulator
@@ -104,4 +105,5 @@ def admin_routes(emulator: Emulator) -> list[BaseRoute]:
         Route("/__admin/schema-violations", violations, methods=["GET"]),
         Route("/__admin/fixtures", fixture_list, methods=["GET"]),
         Route("/__admin/fixtures/{name}", fixture, methods=["GET"]),
+        *openapi_routes(emulator),
     ]

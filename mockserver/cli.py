@@ -28,6 +28,10 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--no-limits", dest="limits_enabled", action="store_const", const=False,
                        help="switch off rate and concurrency limits (load tests of an app)")
     serve.add_argument("--log-level", default="info")
+    spec = commands.add_parser("openapi", help="write each vendor's OpenAPI 3.1 document")
+    spec.add_argument("--vendor", action="append", help="only this vendor (repeatable)")
+    spec.add_argument("--out", default="openapi", help="directory to write into (default ./openapi)")
+    spec.add_argument("--base-url", help="also list this running mock under `servers`")
     return parser
 
 
@@ -54,9 +58,27 @@ def serve(args: argparse.Namespace) -> None:
                 access_log=False)
 
 
+def write_openapi(args: argparse.Namespace) -> None:
+    from pathlib import Path
+
+    from .openapi import write_documents
+    from .runtime import Emulator
+
+    emulator = Emulator(Settings())
+    unknown = set(args.vendor or ()) - set(emulator.providers)
+    if unknown:
+        sys.exit(f"unknown vendor(s): {', '.join(sorted(unknown))}; "
+                 f"known: {', '.join(emulator.providers)}")
+    chosen = [p for name, p in emulator.providers.items() if name in (args.vendor or [name])]
+    for path in write_documents(chosen, Path(args.out), args.base_url):
+        print(path)
+
+
 def main(argv: Sequence[str] | None = None) -> None:
     args = _parser().parse_args(argv)
     if args.command == "serve":
         serve(args)
+    elif args.command == "openapi":
+        write_openapi(args)
     else:  # pragma: no cover - argparse enforces the choices
         sys.exit(2)

@@ -1,15 +1,19 @@
-"""Helpers for running the emulator inside a test process: a threaded uvicorn server."""
+"""Helpers for running the emulator inside a test process: a threaded uvicorn server, and the
+handle a test uses to drive one emulator (clock, tasks, journal, SDK settings)."""
 from __future__ import annotations
 
 import socket
 import threading
 import time
 from dataclasses import replace
+from typing import Any
 
 import uvicorn
 from starlette.applications import Starlette
 
 from .app import create_app
+from .core.journal import Entry, Journal
+from .core.tasks import Task
 from .runtime import Emulator
 from .settings import Settings
 
@@ -54,3 +58,149 @@ class ServerThread:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
+
+
+TEST_API_KEY = "sk-portrait-test"  # a key for the bearer vendors; listed when auth is strict
+TENCENT_REGION = "ap-guangzhou"
+DASHSCOPE_PATH = "/api/v1"
+
+
+def with_test_key(settings: Settings) -> Settings:
+    """Strict auth accepts only listed keys: make sure the handle's own key is one of them."""
+    if settings.strict_auth and TEST_API_KEY not in settings.api_keys:
+        return replace(settings, api_keys=(*settings.api_keys, TEST_API_KEY))
+    return settings
+
+
+class MockHandle:
+    """One emulator as a test sees it: clock, tasks, journal, callbacks, faults, and the
+    settings that point each vendor's client at it (`base_url` is where clients send)."""
+
+    def __init__(self, emulator: Emulator, base_url: str) -> None:
+        self.emulator = emulator
+        self.base_url = base_url.rstrip("/")
+        self.api_key = TEST_API_KEY
+
+    # --- state ----------------------------------------------------------------------------
+
+    def reset(self) -> None:
+        """Forget tasks, callbacks, faults added by tests, the journal and the clock offset."""
+        self.emulator.reset()
+        self.emulator.schema_violations.clear()
+
+    def advance(self, seconds: float) -> float:
+        """Move the emulated clock forward; every task moves and waiting requests wake."""
+        return self.emulator.clock.advance(seconds)
+
+    def now(self) -> float:
+        return self.emulator.clock.now()
+
+    def tasks(self, vendor: str | None = None) -> list[Task]:
+        return self.emulator.store.list_tasks(vendor, 10_000)
+
+    def task(self, task_id: str) -> Task | None:
+        return self.emulator.store.get_task(task_id)
+
+    def requests(self, vendor: str | None = None, operation: str | None = None) -> list[Entry]:
+        """The journal, newest first: every vendor call with the answer it got."""
+        return [e for e in self.emulator.journal.entries()
+                if vendor in (None, e.vendor) and operation in (None, e.operation)]
+
+    @property
+    def journal(self) -> Journal:
+        return self.emulator.journal
+
+    @property
+    def callbacks(self) -> Any:
+        """The callback dispatcher (`.records()`, `.get(id)`, async `.drain()`)."""
+        return getattr(self.emulator, "callbacks", None)
+
+    def callback_records(self, vendor: str | None = None,
+                         task_id: str | None = None) -> list[dict[str, Any]]:
+        dispatcher = self.callbacks
+        return [] if dispatcher is None else dispatcher.records(vendor, task_id)
+
+    @property
+    def faults(self) -> Any:
+        """The fault rules (`.add(rule)`, `.rules()`, `.remove(id)`, `.clear()`)."""
+        return getattr(self.emulator, "faults", None)
+
+    def add_fault(self, **rule: Any) -> Any:
+        """`add_fault(vendor="dashscope", effect="error", code="Throttling")`; see docs/faults."""
+        if self.faults is None:
+            raise RuntimeError("this build of the emulator has no fault injection")
+        return self.faults.add(rule)
+
+    @property
+    def schema_violations(self) -> list[dict[str, Any]]:
+        return self.emulator.schema_violations
+
+    def assert_schema_clean(self) -> None:
+        """Fail if any answer of the mock broke its own JSON Schema (a mock bug, not yours)."""
+        assert self.schema_violations == [], self.schema_violations
+
+    # --- where each vendor's client should send -------------------------------------------
+
+    def vendor_url(self, vendor: str) -> str:
+        return self.base_url + (DASHSCOPE_PATH if vendor == "dashscope" else "")
+
+    @property
+    def dashscope_base_url(self) -> str:
+        """For `dashscope.base_http_api_url`, `DASHSCOPE_HTTP_BASE_URL` or `base_address=`."""
+        return self.vendor_url("dashscope")
+
+    @property
+    def dashscope_kwargs(self) -> dict[str, str]:
+        """`BaseAsyncApi.async_call(..., **handle.dashscope_kwargs)` (also fetch/wait/cancel)."""
+        return {"api_key": self.api_key, "base_address": self.dashscope_base_url}
+
+    @property
+    def acedata_base_url(self) -> str:
+        return self.vendor_url("acedata")
+
+    @property
+    def gptge_base_url(self) -> str:
+        return self.vendor_url("gptge")
+
+    @property
+    def auth_headers(self) -> dict[str, str]:
+        """`Authorization` for the bearer vendors (AceData, gpt.ge, DashScope)."""
+        return {"Authorization": f"Bearer {self.api_key}"}
+
+    @property
+    def tencent_endpoint(self) -> str:
+        """`HttpProfile(endpoint=...)`: host and port, no scheme (the SDK adds it)."""
+        return self.vendor_url("tencent").split("://", 1)[-1]
+
+    @property
+    def tencent_scheme(self) -> str:
+        return self.vendor_url("tencent").split("://", 1)[0]
+
+    @property
+    def tencent_secret(self) -> tuple[str, str]:
+        """A (SecretId, SecretKey) pair the mock accepts."""
+        return next(iter(self.emulator.settings.tencent_credentials.items()))
+
+    def tencent_credential(self) -> Any:
+        from tencentcloud.common.credential import Credential
+
+        return Credential(*self.tencent_secret)
+
+    def tencent_client_profile(self) -> Any:
+        from tencentcloud.common.profile.client_profile import ClientProfile
+        from tencentcloud.common.profile.http_profile import HttpProfile
+
+        return ClientProfile(httpProfile=HttpProfile(protocol=self.tencent_scheme,
+                                                     endpoint=self.tencent_endpoint))
+
+    def tencent_client(self, region: str = TENCENT_REGION) -> Any:
+        """A ready `AiartClient` (the `requests`-based one) signed with a known credential."""
+        from tencentcloud.aiart.v20221229.aiart_client import AiartClient
+
+        return AiartClient(self.tencent_credential(), region, self.tencent_client_profile())
+
+    def settings_env(self) -> dict[str, str]:
+        """Environment variables for a child process (SDK base URLs, the test key)."""
+        return {"DASHSCOPE_HTTP_BASE_URL": self.dashscope_base_url,
+                "DASHSCOPE_API_KEY": self.api_key, "MOCKSERVER_URL": self.base_url,
+                "PORTRAIT_MOCK_API_KEY": self.api_key}

@@ -1,0 +1,325 @@
+"""OpenAPI 3.1 documents, one per vendor, generated from the providers' `OperationSpec` tables
+and the JSON Schemas under `schemas/` (the same schemas every reply is validated against).
+
+Each schema file becomes one entry of `components/schemas` (named `dashscope.submit-request`),
+with every `$ref` rewritten to a local pointer, so no tool has to resolve `$id`s.
+
+Operations that share one method and path (Tencent: every action is `POST /`, told apart by the
+`X-TC-Action` header) cannot be separate OpenAPI operations. They become one operation whose
+dispatch header is an enum parameter, whose body is `anyOf` the actions' bodies and whose
+answers are the union of theirs; `x-dispatch` maps each header value to its own request and
+response schemas, so a reader or a tool can still see which body goes with which action.
+"""
+from __future__ import annotations
+
+import copy
+import json
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urljoin, urldefrag
+
+from . import __version__
+
+if TYPE_CHECKING:
+    from starlette.requests import Request
+    from starlette.responses import Response
+    from starlette.routing import BaseRoute
+
+    from .core.schemas import SchemaRegistry
+    from .providers.base import OperationSpec, Provider
+    from .runtime import Emulator
+
+OPENAPI_VERSION = "3.1.0"
+JSON = "application/json"
+_PATH_PARAM = re.compile(r"{([^}/]+)}")
+
+
+@dataclass(frozen=True)
+class VendorMeta:
+    """What the operation tables do not say: the real host and how a client authenticates."""
+
+    server: str
+    auth: str  # "bearer" | "tc3" | "none"
+
+
+VENDORS: Mapping[str, VendorMeta] = {
+    "dashscope": VendorMeta("https://dashscope.aliyuncs.com", "bearer"),
+    "acedata": VendorMeta("https://api.acedata.cloud", "bearer"),
+    "gptge": VendorMeta("https://api.gpt.ge", "bearer"),
+    "tencent": VendorMeta("https://aiart.tencentcloudapi.com", "tc3"),
+}
+SECURITY_SCHEMES: Mapping[str, dict[str, Any]] = {
+    "bearer": {"type": "http", "scheme": "bearer",
+               "description": "Any well-formed key is its own account; `invalid-token` is "
+                              "always refused; with strict auth only configured keys pass."},
+    "tc3": {"type": "apiKey", "in": "header", "name": "Authorization",
+            "description": "TC3-HMAC-SHA256 signature over the canonical request "
+                           "(`X-TC-Timestamp` and the `Host` header are part of it). "
+                           "Errors, including signature failures, answer HTTP 200."},
+}
+
+
+def component_name(schema: str) -> str:
+    """`dashscope/submit-request` -> `dashscope.submit-request` (OpenAPI's key alphabet)."""
+    return schema.replace("/", ".")
+
+
+class _Components:
+    """Collects the schema files one document needs, with `$ref`s rewritten to local pointers."""
+
+    def __init__(self, registry: SchemaRegistry) -> None:
+        self.registry = registry
+        self.by_id = {doc.get("$id"): name for name, doc in registry.documents.items()}
+        self.schemas: dict[str, Any] = {}
+
+    def ref(self, schema: str) -> dict[str, str]:
+        self._add(schema)
+        return {"$ref": f"#/components/schemas/{component_name(schema)}"}
+
+    def _add(self, schema: str) -> None:
+        key = component_name(schema)
+        if key in self.schemas:
+            return
+        doc = self.registry.documents[schema]
+        self.schemas[key] = {}  # placeholder first: schema files may refer to each other
+        self.schemas[key] = self._rewrite(copy.deepcopy(doc), doc.get("$id", ""), schema)
+
+    def _rewrite(self, node: Any, base: str, schema: str) -> Any:
+        if isinstance(node, list):
+            return [self._rewrite(item, base, schema) for item in node]
+        if not isinstance(node, dict):
+            return node
+        out = {k: self._rewrite(v, base, schema) for k, v in node.items()
+               if k not in ("$id", "$schema")}
+        if isinstance(node.get("$ref"), str):
+            out["$ref"] = self._local(node["$ref"], base, schema)
+        return out
+
+    def _local(self, ref: str, base: str, schema: str) -> str:
+        target, fragment = urldefrag(urljoin(base, ref))
+        name = self.by_id.get(target) or (schema if not target else None)
+        if name is None:
+            raise ValueError(f"{schema}: cannot resolve $ref {ref!r}")
+        self._add(name)
+        return f"#/components/schemas/{component_name(name)}{fragment}"
+
+
+    def find_property(self, schema: str, wanted: str, depth: int = 3) -> str | None:
+        """JSON pointer to the first property named `wanted` in `schema` (objects only)."""
+        return self._find(self.registry.documents[schema], schema, wanted, depth, "")
+
+    def _find(self, node: Any, schema: str, wanted: str, depth: int, at: str) -> str | None:
+        if not isinstance(node, dict) or depth < 0:
+            return None
+        if isinstance(node.get("$ref"), str):
+            base = self.registry.documents[schema].get("$id", "")
+            target, fragment = urldefrag(urljoin(base, node["$ref"]))
+            name = self.by_id.get(target) or schema
+            resolved: Any = self.registry.documents[name]
+            for part in filter(None, fragment.split("/")):
+                resolved = resolved.get(part, {}) if isinstance(resolved, dict) else {}
+            return self._find(resolved, name, wanted, depth, at)
+        properties = node.get("properties", {})
+        if wanted in properties:
+            return f"{at}/{wanted}"
+        for key, child in properties.items():
+            if (found := self._find(child, schema, wanted, depth - 1, f"{at}/{key}")):
+                return found
+        return None
+
+
+def _title(registry: SchemaRegistry, schema: str) -> str:
+    return str(registry.documents[schema].get("title", schema))
+
+
+def _any_of(components: _Components, schemas: Iterable[str]) -> dict[str, Any]:
+    refs = [components.ref(s) for s in dict.fromkeys(schemas)]
+    return refs[0] if len(refs) == 1 else {"anyOf": refs}
+
+
+def _responses(components: _Components, specs: list[OperationSpec]) -> dict[str, Any]:
+    statuses: dict[int, list[str]] = {}
+    for spec in specs:
+        for status, schemas in spec.responses.items():
+            statuses.setdefault(status, []).extend(schemas)
+    return {
+        str(status): {
+            "description": "; ".join(dict.fromkeys(_title(components.registry, s) for s in schemas)),
+            "content": {JSON: {"schema": _any_of(components, schemas)}},
+        }
+        for status, schemas in sorted(statuses.items())
+    }
+
+
+def _path_parameters(path: str) -> list[dict[str, Any]]:
+    return [{"name": name, "in": "path", "required": True,
+             "schema": {"type": "string", "minLength": 1}} for name in _PATH_PARAM.findall(path)]
+
+
+def _header_parameters(specs: list[OperationSpec]) -> tuple[list[dict[str, Any]], str | None]:
+    """Required headers; a header whose value differs between the specs is the dispatch one."""
+    values: dict[str, list[str]] = {}
+    for spec in specs:
+        for name, value in spec.required_headers.items():
+            values.setdefault(name, []).append(value)
+    dispatch = next((n for n, v in values.items() if len(specs) > 1 and len(set(v)) > 1), None)
+    params = [{"name": name, "in": "header", "required": True,
+               "schema": {"type": "string", "enum": list(dict.fromkeys(found))}}
+              for name, found in values.items() if len(found) == len(specs)]
+    return params, dispatch
+
+
+def _request_body(components: _Components, specs: list[OperationSpec]) -> dict[str, Any] | None:
+    by_type: dict[str, list[str]] = {}
+    for spec in specs:
+        if spec.request_schema:
+            by_type.setdefault(spec.request_content_type, []).append(spec.request_schema)
+    if not by_type:
+        return None
+    return {"required": True,
+            "content": {ctype: {"schema": _any_of(components, schemas)}
+                        for ctype, schemas in by_type.items()}}
+
+
+def _callback_field(registry: SchemaRegistry, spec: OperationSpec) -> str:
+    """The request field that carries the callback URL (`callback_url` unless named otherwise)."""
+    props = registry.documents.get(spec.request_schema or "", {}).get("properties", {})
+    return next((k for k in props if "callback" in k.lower()), "callback_url")
+
+
+def _callbacks(components: _Components, specs: list[OperationSpec]) -> dict[str, Any] | None:
+    found = {}
+    for spec in specs:
+        if spec.callback_schema is None:
+            continue
+        field_name = _callback_field(components.registry, spec)
+        found[f"{spec.operation}_done"] = {
+            f"{{$request.body#/{field_name}}}": {"post": {
+                "summary": f"The vendor POSTs the finished task of {spec.operation}",
+                "requestBody": {"required": True, "content": {
+                    JSON: {"schema": components.ref(spec.callback_schema)}}},
+                "responses": {"2XX": {"description": "Any 2xx acknowledges the delivery"}},
+            }}}
+    return found or None
+
+
+def _operation(vendor: str, components: _Components, specs: list[OperationSpec],
+               auth: str) -> dict[str, Any]:
+    headers, dispatch = _header_parameters(specs)
+    first = specs[0]
+    op: dict[str, Any] = {
+        "operationId": f"{vendor}_{first.operation}" if len(specs) == 1 else f"{vendor}_{dispatch}",
+        "tags": [vendor],
+        "summary": first.summary or first.operation,
+        "parameters": _path_parameters(first.path) + headers,
+        "responses": _responses(components, specs),
+    }
+    if dispatch is not None:
+        op["summary"] = f"Every {vendor} action, chosen by the {dispatch} header"
+        op["x-dispatch"] = _dispatch_table(components, specs, dispatch)
+    if (body := _request_body(components, specs)) is not None:
+        op["requestBody"] = body
+    if (callbacks := _callbacks(components, specs)) is not None:
+        op["callbacks"] = callbacks
+    if auth != "none":
+        op["security"] = [{auth: []}]
+    if not op["parameters"]:
+        del op["parameters"]
+    return op
+
+
+def _dispatch_table(components: _Components, specs: list[OperationSpec],
+                    header: str) -> dict[str, Any]:
+    return {"header": header, "operations": {
+        spec.required_headers[header]: {
+            "operation": spec.operation, "summary": spec.summary,
+            "request": components.ref(spec.request_schema) if spec.request_schema else None,
+            "responses": {str(s): [components.ref(n) for n in names]
+                          for s, names in spec.responses.items()},
+        } for spec in specs}}
+
+
+def _add_links(components: _Components, ops: list[tuple[list[OperationSpec], dict[str, Any]]]) -> None:
+    """Link an answer that carries `task_id` (say) to every operation with a `{task_id}` path
+    parameter, so stateful testers can chain submit -> query -> cancel."""
+    for specs, op in ops:
+        answer = op["responses"].get("200")
+        if answer is None:
+            continue
+        for target_specs, target in ops:
+            for param in _PATH_PARAM.findall(target_specs[0].path):
+                pointer = next((found for spec in specs for schema in spec.responses.get(200, ())
+                                if (found := components.find_property(schema, param))), None)
+                if pointer is not None and target is not op:
+                    answer.setdefault("links", {})[target["operationId"]] = {
+                        "operationId": target["operationId"],
+                        "parameters": {param: f"$response.body#{pointer}"}}
+
+
+def vendor_document(provider: Provider, base_url: str | None = None) -> dict[str, Any]:
+    """The OpenAPI 3.1 document of one vendor, as this mock emulates it."""
+    vendor = provider.name
+    meta = VENDORS.get(vendor, VendorMeta("", "none"))
+    components = _Components(provider.emulator.schemas)
+    grouped: dict[tuple[str, str], list[OperationSpec]] = {}
+    for spec in provider.operations():
+        grouped.setdefault((spec.path, spec.method.lower()), []).append(spec)
+    paths: dict[str, dict[str, Any]] = {}
+    ops = []
+    for (path, method), specs in grouped.items():
+        ops.append((specs, _operation(vendor, components, specs, meta.auth)))
+        paths.setdefault(path, {})[method] = ops[-1][1]
+    _add_links(components, ops)
+    servers = [{"url": url, "description": text} for url, text in
+               ((base_url, "this mock"), (meta.server, f"the real {provider.title} API")) if url]
+    doc: dict[str, Any] = {
+        "openapi": OPENAPI_VERSION,
+        "info": {"title": f"{provider.title} (as emulated by portrait-mockserver)",
+                 "version": __version__,
+                 "description": "Generated from the mock's operation table and JSON Schemas. "
+                                "Each schema's title and the error catalogue say which facts "
+                                "are documented by the vendor and which are inferred."},
+        "servers": servers,
+        "paths": paths,
+        "components": {"schemas": dict(sorted(components.schemas.items()))},
+    }
+    if meta.auth != "none":
+        doc["components"]["securitySchemes"] = {meta.auth: SECURITY_SCHEMES[meta.auth]}
+    return doc
+
+
+def write_documents(providers: Iterable[Provider], out_dir: Path,
+                    base_url: str | None = None) -> list[Path]:
+    out_dir.mkdir(parents=True, exist_ok=True)
+    written = []
+    for provider in providers:
+        path = out_dir / f"{provider.name}.openapi.json"
+        doc = vendor_document(provider, base_url)
+        path.write_text(json.dumps(doc, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+        written.append(path)
+    return written
+
+
+def openapi_routes(emulator: Emulator) -> list[BaseRoute]:
+    """`GET /__admin/openapi` (the list) and `GET /__admin/openapi/{vendor}.json`."""
+    from starlette.responses import JSONResponse
+    from starlette.routing import Route
+
+    base = emulator.settings.base_url
+
+    async def index(request: Request) -> Response:
+        return JSONResponse({"documents": {v: f"{base}/__admin/openapi/{v}.json"
+                                           for v in emulator.providers}})
+
+    async def document(request: Request) -> Response:
+        provider = emulator.providers.get(request.path_params["vendor"])
+        if provider is None:
+            return JSONResponse({"error": f"no vendor named {request.path_params['vendor']!r}"},
+                                404)
+        return JSONResponse(vendor_document(provider, base))
+
+    return [Route("/__admin/openapi", index, methods=["GET"]),
+            Route("/__admin/openapi/{vendor}.json", document, methods=["GET"])]
