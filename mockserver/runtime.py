@@ -8,6 +8,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
+from .admin_callbacks import install_callbacks
 from .admin_faults import fault_routes
 from .core.auth import BearerAuth
 from .core.clock import Clock
@@ -52,6 +53,7 @@ class Emulator:
         self.shutdown: list[Callable[[], Awaitable[None]]] = []
         self.resetters: list[Callable[[], None]] = []
         self.schema_violations: list[dict[str, Any]] = []
+        self.callbacks = install_callbacks(self)  # dispatcher + lifespan hooks + admin routes
         self.providers: dict[str, Provider] = {p.name: p for p in build_providers(self)}
         install_mutations(self)  # deliberate deviations for the contract kit's self-test
         self.faults = Faults(self)  # fault injection: before handlers, on task creation, admin

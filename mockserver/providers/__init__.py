@@ -9,9 +9,10 @@ if TYPE_CHECKING:
 
 
 def provider_classes() -> list[type[Provider]]:
+    from .acedata import AceData
     from .dashscope import DashScope
 
-    return [DashScope]
+    return [AceData, DashScope]
 
 
 def build_providers(emulator: Emulator) -> list[Provider]:

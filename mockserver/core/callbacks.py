@@ -1,0 +1,324 @@
+"""At-least-once delivery of task callbacks (webhooks), on the emulated clock.
+
+A provider calls `schedule(vendor, task_id, url, due_at)` when a task with a callback URL is
+created. When the emulated clock reaches `due_at` the dispatcher asks the provider for the body
+(`Provider.callback_body(task)` -> `(payload, schema name)`), validates it against its schema,
+POSTs it as JSON and records the attempt. Connection errors and non-2xx answers are retried
+with exponential backoff on the emulated clock, so advancing the clock makes retries due.
+
+Every delivery is a store record (kind `callback`) written before the worker acts and after
+every attempt, so a delivery that was due (or in flight) when the process died is made after
+a restart on the same SQLite store. Receivers may therefore see a body twice; they never miss
+one. The worker sleeps until the earliest due time and wakes early on clock changes.
+"""
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+import httpx
+
+from .clock import Clock
+from .ids import uuid4
+from .schemas import SchemaRegistry
+from .store import Store
+from .tasks import Task
+
+log = logging.getLogger("mockserver.callbacks")
+
+KIND = "callback"
+PENDING, DELIVERED, FAILED, DROPPED = "pending", "delivered", "failed", "dropped"
+STALL_RECHECK = 60.0  # emulated seconds between looks at a task that has no end time yet
+MAX_PARALLEL = 8  # concurrent POSTs; one slow receiver must not hold back every other task
+
+
+@dataclass(frozen=True)
+class DeliveryPolicy:
+    """How one vendor's callbacks are sent. No vendor documents retries: all INFERRED."""
+
+    timeout: float = 10.0  # real seconds per POST
+    max_attempts: int = 5  # automatic attempts; manual redeliveries do not count
+    backoff: float = 10.0  # emulated seconds before the 2nd attempt, doubled each time
+    backoff_cap: float = 600.0
+
+    def delay_after(self, attempt: int) -> float:
+        return min(self.backoff * 2 ** (attempt - 1), self.backoff_cap)
+
+
+class _Settings(Protocol):
+    def vendor_option(self, vendor: str, key: str, default: Any) -> Any: ...
+
+
+class _Provider(Protocol):
+    def callback_body(self, task: Task) -> tuple[dict[str, object], str] | None: ...
+
+
+class CallbackHost(Protocol):
+    """What the dispatcher needs from the emulator (core must not import the runtime)."""
+
+    settings: _Settings
+    store: Store
+    clock: Clock
+    schemas: SchemaRegistry
+    providers: Mapping[str, _Provider]
+
+
+@dataclass(frozen=True)
+class _Body:
+    payload: dict[str, object]
+    schema: str
+
+
+@dataclass(frozen=True)
+class _Later:
+    at: float
+
+
+@dataclass(frozen=True)
+class _Drop:
+    reason: str
+
+
+class CallbackDispatcher:
+    def __init__(self, host: CallbackHost,
+                 on_violation: Callable[[dict[str, Any]], None] | None = None) -> None:
+        self.host = host
+        self.on_violation = on_violation
+        self._due: dict[str, float] = {}  # pending record id -> emulated due time
+        self._running: dict[str, asyncio.Task[None]] = {}
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._wake: asyncio.Event | None = None
+        self._worker: asyncio.Task[None] | None = None
+        self._client: httpx.AsyncClient | None = None
+        self._slots: asyncio.Semaphore | None = None
+        self._generation = 0  # bumped by reset(): late attempts must not resurrect records
+        host.clock.on_change(lambda _offset: self._nudge())
+
+    # ---- API for providers and the admin routes -------------------------------------------
+
+    def policy(self, vendor: str) -> DeliveryPolicy:
+        """Defaults, overridable per vendor as `[vendors.<name>] callback_*` options."""
+        option, base = self.host.settings.vendor_option, DeliveryPolicy()
+        return DeliveryPolicy(
+            timeout=float(option(vendor, "callback_timeout_seconds", base.timeout)),
+            max_attempts=max(1, int(option(vendor, "callback_max_attempts", base.max_attempts))),
+            backoff=float(option(vendor, "callback_backoff_seconds", base.backoff)),
+            backoff_cap=float(option(vendor, "callback_backoff_cap_seconds", base.backoff_cap)),
+        )
+
+    def schedule(self, vendor: str, task_id: str, url: str, due_at: float) -> str:
+        """Remember a delivery (durably) and let the worker send it at `due_at`."""
+        record_id = uuid4()
+        doc = {"id": record_id, "vendor": vendor, "task_id": task_id, "url": url,
+               "created_at": self.host.clock.now(), "due_at": due_at, "status": PENDING,
+               "next_attempt_at": due_at, "delivered_at": None, "reason": None, "attempts": []}
+        self.host.store.put_record(KIND, record_id, doc)
+        self._due[record_id] = due_at
+        self._nudge()
+        return record_id
+
+    def records(self, vendor: str | None = None, task_id: str | None = None) -> list[dict[str, Any]]:
+        return [r for r in self.host.store.list_records(KIND)
+                if vendor in (None, r["vendor"]) and task_id in (None, r["task_id"])]
+
+    def get(self, record_id: str) -> dict[str, Any] | None:
+        return self.host.store.get_record(KIND, record_id)
+
+    async def drain(self) -> None:
+        """Deliver everything due now (including retries that become due) and wait for it."""
+        await self._in_worker_loop(self._drain_here)
+
+    async def redeliver(self, record_id: str) -> tuple[dict[str, Any] | None, str | None]:
+        """Send one extra attempt now: (updated record, None) or (record or None, why not)."""
+        async def once() -> tuple[dict[str, Any] | None, str | None]:
+            record = self.get(record_id)
+            if record is None:
+                return None, "no such callback"
+            return await self._attempt(record, manual=True)
+
+        return await self._in_worker_loop(once)
+
+    # ---- lifecycle ---------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        self._loop = asyncio.get_running_loop()
+        self._wake = asyncio.Event()
+        self._slots = asyncio.Semaphore(MAX_PARALLEL)
+        self._client = httpx.AsyncClient(trust_env=False)  # callbacks never go through a proxy
+        self._due = {r["id"]: float(r["next_attempt_at"]) for r in self.host.store.list_records(KIND)
+                     if r["status"] == PENDING}
+        self._worker = asyncio.create_task(self._run(), name="callback-dispatcher")
+
+    async def stop(self) -> None:
+        """Stop sending. Anything unsent stays pending in the store for the next start."""
+        tasks = [t for t in (self._worker, *self._running.values()) if t is not None]
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        self._running.clear()
+        if self._client is not None:
+            await self._client.aclose()
+        self._loop = self._worker = self._client = None
+
+    def reset(self) -> None:
+        """The store was cleared: forget the schedule (in-flight attempts finish unrecorded)."""
+        self._generation += 1
+        self._due.clear()
+
+    # ---- the worker ----------------------------------------------------------------------------
+
+    def _nudge(self) -> None:
+        loop, wake = self._loop, self._wake
+        if loop is not None and wake is not None and not loop.is_closed():
+            loop.call_soon_threadsafe(wake.set)
+
+    async def _in_worker_loop(self, make: Callable[[], Any]) -> Any:
+        """Run `make()` in the worker's event loop, from any thread or loop."""
+        loop = self._loop
+        if loop is None:
+            raise RuntimeError("the callback dispatcher is not running (app not started)")
+        if loop is asyncio.get_running_loop():
+            return await make()
+        return await asyncio.wrap_future(asyncio.run_coroutine_threadsafe(make(), loop))
+
+    async def _run(self) -> None:
+        assert self._wake is not None
+        while True:
+            self._wake.clear()
+            self._launch_due()
+            try:
+                await asyncio.wait_for(self._wake.wait(), self._sleep_seconds())
+            except TimeoutError:
+                pass
+
+    def _sleep_seconds(self) -> float | None:
+        waiting = [at for rid, at in self._due.items() if rid not in self._running]
+        if not waiting:
+            return None
+        clock = self.host.clock
+        return max(0.0, (min(waiting) - clock.now()) / clock.scale) + 0.001
+
+    def _launch_due(self) -> None:
+        now = self.host.clock.now()
+        for record_id, at in list(self._due.items()):
+            if at <= now and record_id not in self._running:
+                task = asyncio.create_task(self._deliver(record_id))
+                self._running[record_id] = task
+                task.add_done_callback(lambda _t, rid=record_id: self._finished(rid))
+
+    def _finished(self, record_id: str) -> None:
+        self._running.pop(record_id, None)
+        if self._wake is not None:
+            self._wake.set()
+
+    async def _drain_here(self) -> None:
+        while True:
+            self._launch_due()
+            if not self._running:
+                return
+            await asyncio.gather(*list(self._running.values()), return_exceptions=True)
+
+    async def _deliver(self, record_id: str) -> None:
+        assert self._slots is not None
+        async with self._slots:
+            record = self.get(record_id)
+            if record is None or record["status"] != PENDING:
+                self._due.pop(record_id, None)
+                return
+            try:
+                await self._attempt(record, manual=False)
+            except Exception:  # never let one bad delivery kill the worker
+                log.exception("callback %s: delivery crashed", record_id)
+                self._due.pop(record_id, None)
+
+    # ---- one attempt ------------------------------------------------------------------------------
+
+    async def _attempt(self, record: dict[str, Any], *, manual: bool
+                       ) -> tuple[dict[str, Any] | None, str | None]:
+        generation, now = self._generation, self.host.clock.now()
+        body = self._body(record, now)
+        if isinstance(body, _Later):
+            if not manual:
+                record["next_attempt_at"] = body.at
+                self._save(record, generation, due=body.at)
+            return record, "the task has not finished yet"
+        if isinstance(body, _Drop):
+            if not manual:
+                record.update(status=DROPPED, reason=body.reason, next_attempt_at=None)
+                self._save(record, generation, due=None)
+            return record, body.reason
+        attempt = await self._post(record["url"], body, self.policy(record["vendor"]).timeout)
+        attempt.update(attempt=len(record["attempts"]) + 1, manual=manual, time=now,
+                       url=record["url"], payload=body.payload, schema=body.schema)
+        record["attempts"].append(attempt)
+        self._settle(record, attempt, manual)
+        due = record["next_attempt_at"] if record["status"] == PENDING else None
+        self._save(record, generation, due=due)
+        return record, None
+
+    def _body(self, record: dict[str, Any], now: float) -> _Body | _Later | _Drop:
+        task = self.host.store.get_task(record["task_id"])
+        provider = self.host.providers.get(record["vendor"])
+        if task is None or provider is None:
+            return _Drop("the task or its vendor no longer exists")
+        found = provider.callback_body(task)
+        if found is None:
+            state = task.state_at(now)
+            if not state.terminal:  # rescheduled or stalled by a fault: look again later
+                return _Later(max(task.end_at, now + 1.0) if task.end_at else now + STALL_RECHECK)
+            return _Drop(f"the vendor sends no callback for a {state.value} task")
+        payload, schema = found
+        error = self.host.schemas.first_error(schema, payload)
+        if error is not None:  # a bug in the mock, never the receiver's problem
+            problem = f"{error.json_path}: {error.message}"
+            log.error("callback %s: body violates %s: %s", record["id"], schema, problem)
+            if self.on_violation is not None:
+                self.on_violation({"vendor": record["vendor"], "operation": "callback",
+                                   "schema": schema, "problem": problem, "body": payload})
+            return _Drop(f"callback body violates {schema}: {problem}")
+        return _Body(payload, schema)
+
+    async def _post(self, url: str, body: _Body, timeout: float) -> dict[str, Any]:
+        assert self._client is not None
+        started = time.perf_counter()
+        data = json.dumps(body.payload, ensure_ascii=False).encode()
+        try:
+            answer = await self._client.post(url, content=data, timeout=timeout,
+                                             headers={"content-type": "application/json"})
+            status, error = answer.status_code, None
+        except httpx.HTTPError as exc:  # refused, reset, timed out, bad URL: all retried
+            status, error = None, f"{type(exc).__name__}: {exc}".rstrip(": ")
+        ok = status is not None and 200 <= status < 300
+        return {"status_code": status, "error": error, "ok": ok,
+                "duration_ms": round((time.perf_counter() - started) * 1000, 3)}
+
+    def _settle(self, record: dict[str, Any], attempt: dict[str, Any], manual: bool) -> None:
+        """Move the record on after an attempt: delivered, retried later, or given up."""
+        now = self.host.clock.now()
+        if attempt["ok"]:
+            if record["status"] != DELIVERED:
+                record.update(status=DELIVERED, delivered_at=now, next_attempt_at=None)
+            return
+        if manual or record["status"] != PENDING:
+            return  # a failed manual try changes nothing about the automatic schedule
+        policy = self.policy(record["vendor"])
+        tries = sum(1 for a in record["attempts"] if not a["manual"])
+        if tries >= policy.max_attempts:
+            record.update(status=FAILED, next_attempt_at=None,
+                          reason=f"gave up after {tries} attempts")
+        else:
+            record["next_attempt_at"] = now + policy.delay_after(tries)
+
+    def _save(self, record: dict[str, Any], generation: int, *, due: float | None) -> None:
+        if generation != self._generation:
+            return  # the emulator was reset while this attempt ran
+        self.host.store.put_record(KIND, record["id"], record)
+        if due is None:
+            self._due.pop(record["id"], None)
+        else:
+            self._due[record["id"]] = due

@@ -1,0 +1,115 @@
+"""AceData Cloud headshots: vendor vocabulary, identifiers and the bodies it answers. No HTTP.
+
+Facts come from seeds 000 (generate guide) and 001 (Task API) and vendors.md section 1; the
+INFERRED choices are listed in docs/acedata.md.
+"""
+from __future__ import annotations
+
+import hashlib
+import uuid
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+from ...core.tasks import State, Task
+
+# template -> the zh display name the results carry (seed 000; only 男形象照 seen in a response)
+TEMPLATES = {
+    "male_portrait": "男形象照",
+    "male_portrait2": "男形象照(另一个版本)",
+    "kindergarten": "幼儿园入园照",
+    "logo_tshirt": "企业LogoT恤照",
+    "wedding": "结婚登记照",
+    "business_photo": "商务风写真",
+    "bob_suit": "黑西装波波头",
+    "female_portrait": "女性形象照",
+}
+MODES = ("fast", "relax")
+DEFAULT_MODE = "fast"
+# The api_id every headshots task record in seed 001 carries.
+API_ID = "53bcc3f7-12ec-4f04-8ca4-20f150dcde2a"
+# Seed 001: a task without a result answers `response: {task_id, status: "unknown", data: []}`.
+PENDING_STATUS = "unknown"
+FETCH_FAILED = ("api_error", "fetch failed")  # seed 000's error example
+BEIJING = timezone(timedelta(hours=8))  # photo ids are local (UTC+8) times, per seed 001
+_ACCOUNT_NS = uuid.UUID("6f1c3f0e-5d0a-4c55-9d55-acedacedaced")
+
+
+def photo_id(finished_at: float, task_id: str, index: int) -> str:
+    """18 digits: yyyyMMddHHmmss of the finish time in UTC+8, then 4 digits (stable per photo)."""
+    stamp = datetime.fromtimestamp(finished_at, BEIJING).strftime("%Y%m%d%H%M%S")
+    digest = hashlib.sha256(f"{task_id}/{index}".encode()).digest()
+    return f"{stamp}{int.from_bytes(digest[:4], 'big') % 10000:04d}"
+
+
+def account_ids(account: str) -> dict[str, str]:
+    """Stable per-key stand-ins for the platform's application, credential and user ids."""
+    return {kind: str(uuid.uuid5(_ACCOUNT_NS, f"{kind}:{account}"))
+            for kind in ("application_id", "credential_id", "user_id")}
+
+
+def success_body(task: Task, image_url: str) -> dict[str, Any]:
+    """The sync answer, the callback body and the finished record's `response` (seeds 000/001).
+
+    Every photo of a task shares one image URL, as in both documented examples.
+    """
+    assert task.end_at is not None
+    template = TEMPLATES[task.data["template"]]
+    data = [{"id": photo_id(task.end_at, task.id, i), "image_url": image_url, "template": template}
+            for i in range(task.data["count"])]
+    return {"success": True, "task_id": task.id, "data": data}
+
+
+def failure_body(task: Task) -> dict[str, Any]:
+    """A failed task's callback body and record `response` (INFERRED from the error envelope)."""
+    code, message = task_error(task)
+    return {"success": False, "task_id": task.id, "error": {"code": code, "message": message},
+            "trace_id": task.data["trace_id"]}
+
+
+def task_error(task: Task) -> tuple[str, str]:
+    if task.canceled_at is not None:
+        return "api_error", "The task was canceled."
+    return task.error_code or FETCH_FAILED[0], task.error_message or FETCH_FAILED[1]
+
+
+def pending_body(task: Task) -> dict[str, Any]:
+    return {"task_id": task.id, "status": PENDING_STATUS, "data": []}
+
+
+def final_body(task: Task, image_url: str) -> dict[str, Any]:
+    return success_body(task, image_url) if task.outcome == "succeeded" and \
+        task.canceled_at is None else failure_body(task)
+
+
+def record_state(task: Task, now: float) -> str:
+    """`pending`, `succeeded` or `failed`: which record shape (and schema) the task has now."""
+    state = task.state_at(now)
+    if state is State.SUCCEEDED:
+        return "succeeded"
+    if state in (State.FAILED, State.CANCELED):
+        return "failed"
+    return "pending"
+
+
+def task_record(task: Task, now: float, image_url: str) -> dict[str, Any]:
+    """The Task API's record (seed 001): request verbatim, response once finished."""
+    record: dict[str, Any] = {
+        "_id": task.data["_id"],
+        "id": task.id,
+        "api_id": API_ID,
+        **account_ids(task.account),
+        "created_at": round(task.created_at, 3),
+        "trace_id": task.data["trace_id"],
+        "request": task.request,
+    }
+    if task.start_at is not None and now >= task.start_at:
+        record["started_at"] = round(task.start_at, 3)
+    shape = record_state(task, now)
+    if shape == "pending":
+        record["response"] = pending_body(task)
+        return record
+    finished = task.canceled_at if task.canceled_at is not None else task.end_at
+    assert finished is not None
+    record["finished_at"] = round(finished, 3)
+    record["response"] = final_body(task, image_url)
+    return record
