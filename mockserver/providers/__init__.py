@@ -11,8 +11,9 @@ if TYPE_CHECKING:
 def provider_classes() -> list[type[Provider]]:
     from .acedata import AceData
     from .dashscope import DashScope
+    from .tencent import Tencent
 
-    return [AceData, DashScope]
+    return [AceData, DashScope, Tencent]
 
 
 def build_providers(emulator: Emulator) -> list[Provider]:

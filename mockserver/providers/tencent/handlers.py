@@ -1,0 +1,164 @@
+"""The API 3.0 gateway at `/` and one function per GlamPic action.
+
+Every request: protocol -> body size -> TC3 signature -> version/action/region -> rate limit
+-> parameters -> action. Every answer is HTTP 200 (errors too), rendered by the provider.
+"""
+from __future__ import annotations
+
+import json
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, Any
+from urllib.parse import parse_qsl
+
+from ...limits import check_rate
+from ...results import result_url
+from ...web import Call, Reply
+from . import models, signing
+from .models import TencentError
+
+if TYPE_CHECKING:
+    from . import Tencent
+
+ActionHandler = Callable[[Call, dict[str, Any]], Awaitable[Reply]]
+POOL = "glampic"
+RATE_KEYS = {"SubmitGlamPicJob": "submit", "QueryGlamPicJob": "query"}
+# The aiart overview lists 20 requests/s for the sibling portrait APIs; GlamPic INFERRED alike.
+DEFAULT_QPS = 20
+
+
+def _provider(call: Call) -> Tencent:
+    return call.provider  # type: ignore[return-value]
+
+
+def _headers(call: Call) -> dict[str, str]:
+    return {name.lower(): value for name, value in call.request.headers.items()}
+
+
+def _query_string(call: Call) -> str:
+    """The query exactly as received: it is part of the canonical request."""
+    return call.request.scope.get("query_string", b"").decode("latin-1")
+
+
+def authenticate(call: Call) -> str:
+    """Verify the TC3-HMAC-SHA256 signature; the SecretId is the account."""
+    provider = _provider(call)
+    try:
+        secret_id = signing.verify_request(
+            method=call.request.method, query=_query_string(call), headers=_headers(call),
+            body=call.body, credentials=provider.credentials, now=call.now,
+            max_skew=provider.max_skew,
+        )
+    except signing.SignatureError as err:
+        raise TencentError(err.code, detail=err.detail, param=err.param) from None
+    call.account = secret_id
+    return secret_id
+
+
+def resolve_action(call: Call) -> str:
+    """The common parameters that travel in headers: Version, Action, Region."""
+    headers = call.request.headers
+    version = headers.get("x-tc-version")
+    if not version:
+        raise TencentError("MissingParameter", param="Version")
+    if version != signing.VERSION:
+        raise TencentError("NoSuchVersion", version=version)
+    action = headers.get("x-tc-action")
+    if not action:
+        raise TencentError("MissingParameter", param="Action")
+    if action not in ACTIONS:
+        raise TencentError("InvalidAction", detail=f"action {action!r} is not emulated")
+    region = headers.get("x-tc-region")
+    if not region:  # both actions document Region as required (必选: 是)
+        raise TencentError("MissingParameter", param="Region")
+    regions = _provider(call).regions
+    if regions and region not in regions:
+        raise TencentError("UnsupportedRegion", region=region)
+    return action
+
+
+def read_params(call: Call) -> dict[str, Any]:
+    """POST: the JSON body. GET: the flattened query string (`FaceInfos.0.ImageUrls.0=`)."""
+    if call.request.method == "GET":
+        return models.unflatten(parse_qsl(_query_string(call), keep_blank_values=True))
+    if not call.body.strip():
+        return {}
+    try:
+        params = json.loads(call.body)
+    except (ValueError, UnicodeDecodeError):
+        params = None
+    if not isinstance(params, dict):
+        raise TencentError("InvalidParameter", "The request body is not a valid JSON object.")
+    return params
+
+
+def validate(call: Call, schema: str, params: dict[str, Any]) -> None:
+    error = models.request_error(call.emulator.schemas.errors(schema, params))
+    if error is not None:
+        raise error
+
+
+async def api(call: Call) -> Reply:
+    """Every request to `/` comes here; the action handler answers the rest."""
+    if call.request.method not in ("GET", "POST"):
+        raise TencentError("UnsupportedProtocol")
+    if len(call.body) > _provider(call).max_body_bytes:
+        raise TencentError("FailedOperation.RequestEntityTooLarge")
+    authenticate(call)
+    action = resolve_action(call)
+    check_rate(call, RATE_KEYS[action], DEFAULT_QPS, "RequestLimitExceeded")
+    return await ACTIONS[action](call, read_params(call))
+
+
+async def _check_images(call: Call, job: models.GlamJob) -> tuple[str, str] | None:
+    """Where fetching and inspecting the template and user photos plugs in.
+
+    Wiring (pending the shared image pipeline on the Emulator): `core.images.load_and_inspect`
+    with `TENCENT_TEMPLATE` for `job.template_url` (faces >= len(job.user_urls)) and
+    `TENCENT_USER` for every user photo; map `ImageRejected.problem` through
+    `models.IMAGE_PROBLEM_CODES` and return `(code, catalogue message)`. The job then fails
+    (JobStatusCode "4") instead of the submit call, as the Query doc's example shows.
+    """
+    return None
+
+
+async def submit(call: Call, params: dict[str, Any]) -> Reply:
+    provider = _provider(call)
+    validate(call, "tencent/submit-request", params)
+    account = call.account or ""
+    cap = provider.max_queued_jobs
+    if cap is not None and provider.waiting_jobs(account, call.now) >= cap:
+        raise TencentError("RequestLimitExceeded.JobNumExceed")
+    job_id = models.new_job_id(account, call.now)
+    job = models.plan_job(params, job_id)
+    failure = await _check_images(call, job)
+    call.emulator.engine.create(
+        task_id=job_id, vendor=call.vendor, account=account, pool=POOL,
+        timing=provider.job_timing(), request=params, data=job.data(), error=failure,
+    )
+    call.task_id = job_id
+    body = {"Response": {"JobId": job_id, "RequestId": call.request_id}}
+    return Reply(200, body, "tencent/submit-response")
+
+
+async def query(call: Call, params: dict[str, Any]) -> Reply:
+    provider = _provider(call)
+    validate(call, "tencent/query-request", params)
+    job_id = params["JobId"]
+    call.task_id = job_id
+    task = provider.own_task(job_id, call.account)
+    if task is None:
+        raise TencentError("FailedOperation.JobNotExist")
+    base = call.emulator.settings.base_url
+    urls = []
+    if task.end_at is not None:
+        urls = [models.signed_result_url(result_url(base, call.vendor, task.id, f"{i}.jpg"),
+                                         task.end_at, provider.result_ttl)
+                for i in range(task.data["num"])]
+    view = models.job_view(task, call.now, urls)
+    if view is None:  # past its retention (INFERRED 24 h): gone, like an unknown id
+        raise TencentError("FailedOperation.JobNotExist")
+    schema, fields = view
+    return Reply(200, {"Response": {**fields, "RequestId": call.request_id}}, schema)
+
+
+ACTIONS: dict[str, ActionHandler] = {"SubmitGlamPicJob": submit, "QueryGlamPicJob": query}
