@@ -1,0 +1,146 @@
+"""Task lifecycles as a Hypothesis state machine, the same for every vendor.
+
+Rules submit, poll, cancel, poll as another account and (on a mock) advance the clock. After
+every answer the machine checks what the vendor documents: states come from its vocabulary and
+only follow documented transitions, terminal states stay terminal, results appear exactly in the
+done states, an acknowledged cancel shows as canceled, a refused one only when the task could no
+longer be canceled, and another account never sees the task.
+"""
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from typing import Any
+
+from hypothesis import strategies as st
+from hypothesis.stateful import Bundle, RuleBasedStateMachine, multiple, precondition, rule
+
+from .adapters.base import Adapter
+from .checks import Expect
+from .targets import Exchange
+
+# Small steps see every state; the day-long jump lets tasks expire (where documented).
+CLOCK_STEPS = st.sampled_from([0.5, 1.0, 3.0, 10.0, 40.0, 90_000.0])
+# Waiting for a task to end: growing clock steps on a mock, polls within a time budget live.
+MOCK_WAIT_STEPS = (1.0, 2.0, 5.0, 10.0, 30.0, 60.0, 120.0, 300.0, 600.0)
+LIVE_WAIT_SECONDS, LIVE_POLL_EVERY = 300.0, 5.0
+
+
+def machine_for(adapter: Adapter) -> type[RuleBasedStateMachine]:
+    """A state machine class bound to one vendor's adapter."""
+
+    class Lifecycle(RuleBasedStateMachine):
+        tasks = Bundle("tasks")
+
+        def __init__(self) -> None:
+            super().__init__()
+            self.owner = adapter.credentials("A")
+            self.other = adapter.credentials("B")
+            self.seen: dict[str, str] = {}
+
+        @rule(target=tasks, body=adapter.submit_bodies())
+        def submit(self, body: Any) -> Any:
+            if not adapter.target.budget.allows() or self.owner is None:
+                return multiple()
+            adapter.target.budget.spend()
+            ex = adapter.submit(self.owner, body)
+            if ex.status == 429:  # documented throttling: let the window pass
+                adapter.verify(adapter.submit_op, ex)
+                if adapter.target.is_mock:
+                    adapter.target.advance(1.0)
+                return multiple()
+            adapter.verify(adapter.submit_op, ex, Expect(status=adapter.accepted_status))
+            task_id = adapter.task_id(ex)
+            assert task_id is not None, "an accepted submission names no task"
+            if adapter.state(ex) is not None:
+                self.observe(adapter.submit_op, task_id, ex)
+            return task_id
+
+        @rule(task=tasks)
+        def poll(self, task: str) -> None:
+            self.observe(adapter.poll_op, task, self.polled(task))
+
+        @precondition(lambda self: adapter.cancel_op is not None)
+        @rule(task=tasks)
+        def cancel(self, task: str) -> None:
+            assert adapter.cancel_op is not None and self.owner is not None
+            ex = adapter.cancel(self.owner, task)
+            adapter.verify(adapter.cancel_op, ex)
+            after = self.polled(task)
+            state = adapter.state(after)
+            if 200 <= ex.status < 300 and adapter.cancel_acknowledged(ex) \
+                    and state != adapter.canceled_state:
+                adapter.fail(adapter.cancel_op, "cancel_takes_effect",
+                             f"cancel was acknowledged but the task is then {state}", after)
+            if not adapter.cancel_acknowledged(ex) and state in adapter.cancelable_states:
+                adapter.fail(adapter.cancel_op, "cancel_refused_wrongly",
+                             f"cancel was refused while the task was still {state}", ex)
+            adapter.passed(adapter.cancel_op, "cancel_semantics")
+            self.observe(adapter.poll_op, task, after)
+
+        @rule(task=tasks)
+        def wait_until_it_ends(self, task: str) -> None:
+            """Poll until the task reaches a terminal state, then once more: it must stay."""
+            for _ in self.waits():
+                ex = self.polled(task)
+                self.observe(adapter.poll_op, task, ex)
+                if adapter.terminal(self.seen[task]):
+                    self.observe(adapter.poll_op, task, self.polled(task))
+                    return
+
+        def waits(self) -> Iterator[None]:
+            if adapter.target.is_mock:
+                for step in MOCK_WAIT_STEPS:
+                    yield
+                    adapter.target.advance(step)
+                return
+            deadline = time.monotonic() + LIVE_WAIT_SECONDS
+            while time.monotonic() < deadline:
+                yield
+                time.sleep(LIVE_POLL_EVERY)
+
+        @precondition(lambda self: adapter.target.is_mock)
+        @rule(seconds=CLOCK_STEPS)
+        def advance(self, seconds: float) -> None:
+            adapter.target.advance(seconds)
+
+        @rule(task=tasks)
+        def poll_as_another_account(self, task: str) -> None:
+            if self.other is None:
+                return
+            ex = adapter.poll(self.other, task)
+            adapter.verify(adapter.poll_op, ex)
+            if not adapter.invisible(ex):
+                adapter.fail(adapter.poll_op, "account_isolation",
+                             "a task is visible to an account that did not create it", ex)
+            adapter.passed(adapter.poll_op, "account_isolation")
+
+        def polled(self, task: str) -> Exchange:
+            assert self.owner is not None
+            ex = adapter.poll(self.owner, task)
+            adapter.verify(adapter.poll_op, ex)
+            return ex
+
+        def observe(self, operation: str, task: str, ex: Exchange) -> None:
+            state = adapter.state(ex)
+            problem = self.problem(task, state, adapter.has_results(ex))
+            if problem is not None:
+                adapter.fail(operation, "lifecycle", problem, ex)
+            adapter.passed(operation, "lifecycle")
+            assert state is not None
+            self.seen[task] = state
+
+        def problem(self, task: str, state: str | None, results: bool) -> str | None:
+            if state is None:
+                return "the answer reports no task state"
+            if state not in adapter.states:
+                return f"state {state!r} is not in the documented vocabulary {sorted(adapter.states)}"
+            before = self.seen.get(task)
+            if before is not None and state != before and state not in adapter.transitions[before]:
+                return f"{before} -> {state} is not a documented transition"
+            if results != (state in adapter.done_states):
+                return f"results {'present' if results else 'missing'} in state {state}"
+            return None
+
+    Lifecycle.__name__ = f"{type(adapter).__name__}Lifecycle"
+    return Lifecycle

@@ -1,0 +1,189 @@
+"""Where the kit sends its requests: the mock in-process, a running mock, or a live vendor.
+
+Tests are synchronous (Hypothesis drives them); the in-process mock runs on an event loop in a
+blocking portal and is reached through `httpx.ASGITransport`, the others through `httpx.Client`.
+"""
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterator, Mapping
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Any, Protocol
+
+import httpx
+from anyio.from_thread import BlockingPortal, start_blocking_portal
+
+from mockserver.app import create_app
+from mockserver.runtime import Emulator
+from mockserver.settings import Settings
+
+from .budget import Budget
+from .masking import Masker
+
+IN_PROCESS_BASE = "http://127.0.0.1:8000"
+TIMEOUT = httpx.Timeout(30.0, connect=10.0)
+MAX_BACKOFF = 30.0
+
+
+@dataclass
+class Exchange:
+    """One request the kit sent and the answer it got."""
+
+    method: str
+    url: str
+    request_headers: dict[str, str]
+    request_body: bytes
+    status: int
+    headers: dict[str, str]  # response headers, lower-case names
+    content: bytes
+
+    @cached_property
+    def json(self) -> Any:
+        """The decoded JSON body, or None when the body is not JSON."""
+        try:
+            return json.loads(self.content)
+        except (ValueError, UnicodeDecodeError):
+            return None
+
+    @property
+    def content_type(self) -> str:
+        return self.headers.get("content-type", "")
+
+    def describe(self, masker: Masker, limit: int = 1500) -> str:
+        """The request and the answer, secrets masked, for reports and assert messages."""
+        headers = "\n".join(f"  {k}: {v}" for k, v in masker.headers(self.request_headers).items())
+        body = masker.text(_text(self.request_body, limit))
+        answer = masker.text(_text(self.content, limit))
+        return (f"{self.method} {masker.text(self.url)}\n{headers}\n  body: {body}\n"
+                f"-> HTTP {self.status} {self.content_type}\n  {answer}")
+
+
+def _text(data: bytes, limit: int) -> str:
+    text = data.decode("utf-8", "replace") if data else ""
+    return text if len(text) <= limit else text[:limit] + f"... ({len(text)} chars)"
+
+
+class Transport(Protocol):
+    def send(self, request: httpx.Request) -> httpx.Response: ...
+    def close(self) -> None: ...
+
+
+class InProcess:
+    """The mock app on an event loop in a blocking portal, called through ASGITransport."""
+
+    def __init__(self, settings: Settings) -> None:
+        self._stack = ExitStack()
+        self.portal: BlockingPortal = self._stack.enter_context(start_blocking_portal("asyncio"))
+        self.app = create_app(settings)
+        self.emulator: Emulator = self.app.state.emulator
+        self.portal.call(self.emulator.start)  # lifespan hooks: the callback dispatcher etc.
+        self._client = httpx.AsyncClient(transport=httpx.ASGITransport(app=self.app),
+                                         base_url=IN_PROCESS_BASE, timeout=TIMEOUT)
+
+    def send(self, request: httpx.Request) -> httpx.Response:
+        return self.portal.call(self._client.send, request)
+
+    def close(self) -> None:
+        self.portal.call(self._client.aclose)
+        self.portal.call(self.emulator.stop)
+        self._stack.close()
+
+
+class OverHttp:
+    def __init__(self, trust_env: bool) -> None:
+        # A mock on loopback must not be reached through a proxy; a live vendor may need one.
+        self._client = httpx.Client(timeout=TIMEOUT, trust_env=trust_env)
+
+    def send(self, request: httpx.Request) -> httpx.Response:
+        return self._client.send(request)
+
+    def close(self) -> None:
+        self._client.close()
+
+
+@dataclass
+class Target:
+    """One vendor's endpoint as the tests see it."""
+
+    vendor: str
+    base_url: str
+    mode: str  # "inprocess" | "mock" (a running mock at a URL) | "live"
+    transport: Transport
+    budget: Budget
+    masker: Masker
+    min_interval: float = 0.0  # live runs pace their requests
+    retries_on_429: int = 0
+    _last_sent: float = field(default=0.0, repr=False)
+
+    @property
+    def is_mock(self) -> bool:
+        return self.mode != "live"
+
+    def send(self, method: str, path: str, *, headers: Mapping[str, str] | None = None,
+             content: bytes = b"", params: Mapping[str, str] | None = None) -> Exchange:
+        request = httpx.Request(method, self.base_url + path, headers=dict(headers or {}),
+                                content=content, params=params)
+        for attempt in range(self.retries_on_429 + 1):
+            response = self._paced(request)
+            if response.status_code != 429 or attempt == self.retries_on_429:
+                break
+            time.sleep(_backoff(response, attempt))
+        return _exchange(request, response)
+
+    def _paced(self, request: httpx.Request) -> httpx.Response:
+        wait = self._last_sent + self.min_interval - time.monotonic()
+        if wait > 0:
+            time.sleep(wait)
+        self._last_sent = time.monotonic()
+        response = self.transport.send(request)
+        response.read()
+        return response
+
+    def advance(self, seconds: float) -> None:
+        """Move the mock's clock (only mocks have one)."""
+        assert self.is_mock, "only a mock's clock can be advanced"
+        answer = self.transport.send(httpx.Request(
+            "POST", f"{self.base_url}/__admin/clock/advance", json={"seconds": seconds}))
+        answer.read()
+        answer.raise_for_status()
+
+    def fixture_url(self, name: str) -> str:
+        return f"{self.base_url}/__admin/fixtures/{name}"
+
+
+def _backoff(response: httpx.Response, attempt: int) -> float:
+    try:
+        hinted = float(response.headers.get("retry-after", ""))
+    except ValueError:
+        hinted = 0.0
+    return min(MAX_BACKOFF, max(hinted, 2.0 ** attempt))
+
+
+def _exchange(request: httpx.Request, response: httpx.Response) -> Exchange:
+    return Exchange(
+        method=request.method, url=str(request.url), request_headers=dict(request.headers),
+        request_body=request.content, status=response.status_code,
+        headers={k.lower(): v for k, v in response.headers.items()}, content=response.content,
+    )
+
+
+def answers_as_mock(base_url: str) -> bool:
+    """A running mock answers `/__admin/health`; a vendor does not."""
+    try:
+        with httpx.Client(timeout=5.0, trust_env=False) as client:
+            answer = client.get(f"{base_url.rstrip('/')}/__admin/health")
+        return answer.status_code == 200 and "vendors" in answer.json()
+    except (httpx.HTTPError, ValueError):
+        return False
+
+
+@contextmanager
+def in_process(settings: Settings) -> Iterator[InProcess]:
+    running = InProcess(settings)
+    try:
+        yield running
+    finally:
+        running.close()
