@@ -206,11 +206,14 @@ class Faults:
             return [r for r in self._rules.values()
                     if r.effect in effects and r.matches(facts) and r.try_fire()]
 
-    def delivery_fault(self, vendor: str, account: str | None, task_body: Any,
-                       operation: str | None = None) -> FaultRule | None:
-        """The rule that makes this callback delivery fail, if one fires."""
-        fired = self.fire(Facts(vendor, operation, account, task_body), DELIVERY_EFFECTS)
-        return fired[0] if fired else None
+    def check_delivery(self, record: Mapping[str, Any]) -> str | None:
+        """Callback-dispatcher hook: why this delivery attempt fails (a rule fired), or None.
+        Rules match the vendor and the task's account and request body."""
+        task = self.emulator.store.get_task(str(record.get("task_id")))
+        facts = Facts(str(record.get("vendor")), None, task.account if task else None,
+                      task.request if task else None)
+        fired = self.fire(facts, DELIVERY_EFFECTS)
+        return f"injected delivery failure (fault {fired[0].id})" if fired else None
 
     # --- hooks ------------------------------------------------------------------------------
 
@@ -312,6 +315,8 @@ def parse_rule(doc: Mapping[str, Any], rule_id: str, providers: Mapping[str, Pro
     effect = doc.get("effect")
     if effect not in EFFECTS:
         raise FaultError(f"unknown effect {effect!r}; effects: {list(EFFECTS)}")
+    if effect in DELIVERY_EFFECTS and doc.get("operation") is not None:
+        raise FaultError(f"effect {effect!r} matches vendor, account and body, not 'operation'")
     return FaultRule(
         id=rule_id, vendor=vendor, effect=effect,
         operation=_operation(doc.get("operation"), provider),

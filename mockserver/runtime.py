@@ -58,6 +58,7 @@ class Emulator:
         install_mutations(self)  # deliberate deviations for the contract kit's self-test
         self.faults = Faults(self)  # fault injection: before handlers, on task creation, admin
         self.interceptors.append(self.faults.intercept)
+        self.callbacks.delivery_faults.append(self.faults.check_delivery)
         self.engine.creation_hooks += [queue_depth_hook(self), self.faults.on_task_created]
         self.admin_routes += fault_routes(self)
         self.resetters.append(self.faults.reset)

@@ -97,6 +97,8 @@ class CallbackDispatcher:
         self._client: httpx.AsyncClient | None = None
         self._slots: asyncio.Semaphore | None = None
         self._generation = 0  # bumped by reset(): late attempts must not resurrect records
+        # Fault injection: each check may name a reason to fail this delivery without a POST.
+        self.delivery_faults: list[Callable[[dict[str, Any]], str | None]] = []
         host.clock.on_change(lambda _offset: self._nudge())
 
     # ---- API for providers and the admin routes -------------------------------------------
@@ -252,7 +254,12 @@ class CallbackDispatcher:
                 record.update(status=DROPPED, reason=body.reason, next_attempt_at=None)
                 self._save(record, generation, due=None)
             return record, body.reason
-        attempt = await self._post(record["url"], body, self.policy(record["vendor"]).timeout)
+        injected = next((why for check in self.delivery_faults if (why := check(record))), None)
+        if injected is not None:
+            attempt = {"status_code": None, "error": injected, "ok": False, "duration_ms": 0.0,
+                       "injected": True}
+        else:
+            attempt = await self._post(record["url"], body, self.policy(record["vendor"]).timeout)
         attempt.update(attempt=len(record["attempts"]) + 1, manual=manual, time=now,
                        url=record["url"], payload=body.payload, schema=body.schema)
         record["attempts"].append(attempt)
