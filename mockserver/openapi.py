@@ -34,7 +34,10 @@ if TYPE_CHECKING:
 
 OPENAPI_VERSION = "3.1.0"
 JSON = "application/json"
+MULTIPART = "multipart/form-data"
 _PATH_PARAM = re.compile(r"{([^}/]+)}")
+_PLACEHOLDER = re.compile(r"<[^>]+>|\.\.\.")
+BODYLESS = frozenset({"get", "head", "delete"})
 
 
 @dataclass(frozen=True)
@@ -107,6 +110,15 @@ class _Components:
         return f"#/components/schemas/{component_name(name)}{fragment}"
 
 
+    def untype_file_parts(self, schema: dict[str, Any]) -> None:
+        """A multipart file part is bytes, not a JSON string: drop `type` where a property
+        has `contentMediaType`, so any bytes are a valid file (the decoder judges them)."""
+        for ref in schema.get("anyOf", [schema]):
+            target = self.schemas.get(ref.get("$ref", "").rsplit("/", 1)[-1], {})
+            for prop in target.get("properties", {}).values():
+                if isinstance(prop, dict) and "contentMediaType" in prop:
+                    prop.pop("type", None)
+
     def find_property(self, schema: str, wanted: str, depth: int = 3) -> str | None:
         """JSON pointer to the first property named `wanted` in `schema` (objects only)."""
         return self._find(self.registry.documents[schema], schema, wanted, depth, "")
@@ -159,29 +171,54 @@ def _path_parameters(path: str) -> list[dict[str, Any]]:
              "schema": {"type": "string", "minLength": 1}} for name in _PATH_PARAM.findall(path)]
 
 
-def _header_parameters(specs: list[OperationSpec]) -> tuple[list[dict[str, Any]], str | None]:
-    """Required headers; a header whose value differs between the specs is the dispatch one."""
+def _header_schema(values: list[str]) -> dict[str, Any]:
+    """Literal values become an enum; `<unix seconds>` or `...` placeholders only describe."""
+    if any(_PLACEHOLDER.search(v) for v in values):
+        return {"type": "string", "description": " | ".join(dict.fromkeys(values))}
+    return {"type": "string", "enum": list(dict.fromkeys(values))}
+
+
+def _header_parameters(specs: list[OperationSpec],
+                       auth: str) -> tuple[list[dict[str, Any]], str | None]:
+    """Required headers; a header whose value differs between the specs is the dispatch one.
+    `Authorization` is left to the security scheme when the vendor has one."""
     values: dict[str, list[str]] = {}
     for spec in specs:
         for name, value in spec.required_headers.items():
-            values.setdefault(name, []).append(value)
+            if not (auth != "none" and name.lower() == "authorization"):
+                values.setdefault(name, []).append(value)
     dispatch = next((n for n, v in values.items() if len(specs) > 1 and len(set(v)) > 1), None)
-    params = [{"name": name, "in": "header", "required": True,
-               "schema": {"type": "string", "enum": list(dict.fromkeys(found))}}
+    params = [{"name": name, "in": "header", "required": True, "schema": _header_schema(found)}
               for name, found in values.items() if len(found) == len(specs)]
     return params, dispatch
 
 
-def _request_body(components: _Components, specs: list[OperationSpec]) -> dict[str, Any] | None:
+def _request_schemas(components: _Components, specs: list[OperationSpec]) -> dict[str, Any]:
+    """Content type -> schema of the bodies these specs accept."""
     by_type: dict[str, list[str]] = {}
     for spec in specs:
         if spec.request_schema:
             by_type.setdefault(spec.request_content_type, []).append(spec.request_schema)
-    if not by_type:
-        return None
-    return {"required": True,
-            "content": {ctype: {"schema": _any_of(components, schemas)}
-                        for ctype, schemas in by_type.items()}}
+    return {ctype: _any_of(components, schemas) for ctype, schemas in by_type.items()}
+
+
+def _add_request(op: dict[str, Any], components: _Components, specs: list[OperationSpec],
+                 method: str) -> None:
+    schemas = _request_schemas(components, specs)
+    if not schemas:
+        return
+    if method not in BODYLESS:
+        op["requestBody"] = {"required": True,
+                             "content": {ctype: {"schema": s} for ctype, s in schemas.items()}}
+        if MULTIPART in schemas:
+            components.untype_file_parts(schemas[MULTIPART])
+        return
+    # A GET whose fields travel in the query string, flattened in the vendor's own way
+    # (Tencent: FaceInfos.0.ImageUrls.0=...): OpenAPI's parameter styles cannot say that.
+    op["description"] = ("The request's fields travel in the query string in the vendor's "
+                         "flattened form; `x-query-schema` is the schema of the unflattened "
+                         "fields (OpenAPI parameter styles cannot describe the flattening).")
+    op["x-query-schema"] = next(iter(schemas.values()))
 
 
 def _callback_field(registry: SchemaRegistry, spec: OperationSpec) -> str:
@@ -208,10 +245,12 @@ def _callbacks(components: _Components, specs: list[OperationSpec]) -> dict[str,
 
 def _operation(vendor: str, components: _Components, specs: list[OperationSpec],
                auth: str) -> dict[str, Any]:
-    headers, dispatch = _header_parameters(specs)
+    headers, dispatch = _header_parameters(specs, auth)
     first = specs[0]
+    method = first.method.lower()
+    merged_id = f"{vendor}_{method}_by_{(dispatch or 'operation').lower().replace('-', '_')}"
     op: dict[str, Any] = {
-        "operationId": f"{vendor}_{first.operation}" if len(specs) == 1 else f"{vendor}_{dispatch}",
+        "operationId": f"{vendor}_{first.operation}" if len(specs) == 1 else merged_id,
         "tags": [vendor],
         "summary": first.summary or first.operation,
         "parameters": _path_parameters(first.path) + headers,
@@ -220,8 +259,7 @@ def _operation(vendor: str, components: _Components, specs: list[OperationSpec],
     if dispatch is not None:
         op["summary"] = f"Every {vendor} action, chosen by the {dispatch} header"
         op["x-dispatch"] = _dispatch_table(components, specs, dispatch)
-    if (body := _request_body(components, specs)) is not None:
-        op["requestBody"] = body
+    _add_request(op, components, specs, method)
     if (callbacks := _callbacks(components, specs)) is not None:
         op["callbacks"] = callbacks
     if auth != "none":

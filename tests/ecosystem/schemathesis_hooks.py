@@ -1,0 +1,65 @@
+"""Schemathesis hooks (loaded through SCHEMATHESIS_HOOKS): keep callbacks on loopback and
+sign Tencent requests.
+
+Generated callback URLs name random hosts, and the mock really delivers callbacks: every
+http(s) callback URL is pointed at a closed loopback port instead (other strings stay, so URL
+validation is still exercised). Image URLs need no hook: the test's server only fetches from
+loopback (`fetch_allow_hosts`).
+
+Every Tencent call needs a TC3-HMAC-SHA256 signature, which a generator cannot produce. The
+hook signs each request to `/` the way the SDK's `unsignedPayload` option does (the body is not
+hashed, so the exact bytes Schemathesis sends do not matter), with the mock's default
+credential. The action, version and region headers stay as generated, so bad values are still
+tested; only a request that has no X-TC-Action at all is left unsigned.
+"""
+from __future__ import annotations
+
+import os
+import time
+from typing import Any
+
+import schemathesis
+
+from mockserver.providers.tencent.signing import sign_request
+from mockserver.settings import DEFAULT_TENCENT_CREDENTIALS
+
+SECRET_ID, SECRET_KEY = next(iter(DEFAULT_TENCENT_CREDENTIALS.items()))
+SIGNED = ("Authorization", "X-TC-Timestamp", "X-TC-Content-SHA256")
+CALLBACK_SINK = "http://127.0.0.1:9/callback"  # the discard port: nothing listens
+
+
+@schemathesis.hook
+def map_body(context: Any, body: Any) -> Any:
+    if isinstance(body, dict):
+        for key, value in body.items():
+            if "callback" in str(key).lower() and isinstance(value, str) \
+                    and value.strip().lower().startswith("http"):
+                body[key] = CALLBACK_SINK
+    return body
+
+
+def _header(headers: dict[str, Any], name: str) -> str | None:
+    return next((str(v) for k, v in headers.items() if k.lower() == name.lower()), None)
+
+
+@schemathesis.hook
+def before_call(context: Any, case: Any, kwargs: dict[str, Any]) -> None:
+    if case.operation.path != "/":
+        return
+    headers = case.headers if case.headers is not None else {}
+    case.headers = headers
+    action = _header(headers, "X-TC-Action")
+    if action is None:
+        return
+    method = case.method.upper()
+    default_type = "application/json" if method == "POST" else "application/x-www-form-urlencoded"
+    content_type = _header(headers, "Content-Type") or default_type
+    signed, _ = sign_request(
+        secret_id=SECRET_ID, secret_key=SECRET_KEY, host=os.environ["PORTRAIT_MOCK_HOST"],
+        action=action, timestamp=int(time.time()), body=b"", method=method,
+        content_type=content_type, unsigned_payload=True)
+    replaced = {s.lower() for s in (*SIGNED, "Content-Type")}
+    for name in [k for k in headers if k.lower() in replaced]:
+        del headers[name]
+    headers.update({name: signed[name] for name in SIGNED})
+    headers["Content-Type"] = content_type
