@@ -11,9 +11,10 @@ if TYPE_CHECKING:
 def provider_classes() -> list[type[Provider]]:
     from .acedata import AceData
     from .dashscope import DashScope
+    from .gptge import GptGe
     from .tencent import Tencent
 
-    return [AceData, DashScope, Tencent]
+    return [AceData, DashScope, GptGe, Tencent]
 
 
 def build_providers(emulator: Emulator) -> list[Provider]:

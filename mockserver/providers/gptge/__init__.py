@@ -1,0 +1,183 @@
+"""gpt.ge ID photos (`/task/pic/idphoto`, resold PicWish), seed 003 and vendors.md section 3.
+
+The photo is real: the source image is downloaded or uploaded, checked, and framed into an ID
+photo of the requested size by `idphoto.render_id_photo` (see `jobs.py`).
+"""
+from __future__ import annotations
+
+import base64
+from typing import TYPE_CHECKING, Any
+
+import httpx
+from starlette.routing import BaseRoute
+
+from ...core.errors import VendorError
+from ...core.images import FetchPolicy, ImageFetcher, ImageSource
+from ...core.tasks import State, Task, Timing
+from ...results import result_url
+from ..base import OperationSpec, Provider, ResultFile
+from .jobs import Processing
+from .models import STATE_DONE, finished_view, succeeded
+
+if TYPE_CHECKING:
+    from starlette.types import ASGIApp
+
+    from ...runtime import Emulator
+    from ...web import Call, Reply
+
+HOUR = 3600.0
+CALLBACK_SCHEMA = "gptge/callback"
+
+
+class GptGe(Provider):
+    name = "gptge"
+    title = "gpt.ge ID photo (PicWish)"
+    prefixes = ("/task/",)
+    bad_request_code = "bad_request"
+    internal_error_code = "internal_error"
+    not_found_code = "not_found"
+
+    def __init__(self, emulator: Emulator) -> None:
+        super().__init__(emulator)
+        self._app: ASGIApp | None = None
+        self._own_fetcher: ImageFetcher | None = None
+        self.processing = Processing(emulator.store, self.fetcher, self._processed)
+        emulator.shutdown.append(self._close)
+
+    def timing(self) -> Timing:  # type: ignore[override]
+        """The seed's example finishes one second after creation (INFERRED split: 0.2 s queue,
+        0.8 s run); tasks and result URLs live 1 hour (PicWish doc); no concurrency limit is
+        documented, only 2 QPS."""
+        return super().timing(queue=0.2, run=0.8, ttl=HOUR, concurrency=None)
+
+    @property
+    def processing_timeout(self) -> float:
+        """PicWish stops processing after 30 s (state -8)."""
+        return float(self.option("processing_timeout_seconds", 30.0))  # type: ignore[arg-type]
+
+    def own_task(self, task_id: str, account: str | None) -> Task | None:
+        """The account's own live task; others' and expired ones are as unknown as missing ones."""
+        task = self.emulator.store.get_task(task_id)
+        if task is None or task.vendor != self.name or task.account != account:
+            return None
+        if task.state_at(self.emulator.clock.now()) is State.EXPIRED:
+            return None
+        return task
+
+    # --- source images ---------------------------------------------------------------------
+
+    def remember_app(self, app: ASGIApp) -> None:
+        self._app = app
+
+    def fetcher(self) -> ImageSource:
+        """The emulator's shared fetcher if the app provides one, else our own. Ours answers
+        URLs on the mock's own base URL in-process (its fixture images), so `image_url` works
+        the same in an in-process test app, which listens on no port."""
+        shared: ImageSource | None = getattr(self.emulator, "fetcher", None)
+        if shared is not None:
+            return shared
+        if self._own_fetcher is None:
+            settings = self.emulator.settings
+            own = f"{settings.base_url}/"
+            transport = httpx.ASGITransport(app=self._app) if self._app is not None else None
+            self._own_fetcher = ImageFetcher(
+                FetchPolicy(allow_hosts=settings.fetch_allow_hosts,
+                            deny_hosts=settings.fetch_deny_hosts),
+                transport_for=lambda url: transport if url.startswith(own) else None,
+            )
+        return self._own_fetcher
+
+    def _processed(self, task_id: str, record: dict[str, Any]) -> None:
+        """A task's processing ended: a failed check fails the task, then its callback is due."""
+        task = self.emulator.store.get_task(task_id)
+        if task is None:
+            return
+        if record["state"] != STATE_DONE and task.outcome == "succeeded":
+            task.outcome = "failed"
+            task.error_code = str(record["state"])
+            task.error_message = record["err_info"]
+            self.emulator.store.put_task(task)
+        self.schedule_callback(task)
+
+    def schedule_callback(self, task: Task) -> None:
+        """Called once the outcome is known. A stalled task (no end yet) is due at once: the
+        dispatcher asks again later while the task has not ended."""
+        url = task.data.get("callback_url")
+        callbacks = getattr(self.emulator, "callbacks", None)
+        if url and callbacks is not None:
+            due = task.end_at if task.end_at is not None else self.emulator.clock.now()
+            callbacks.schedule(self.name, task.id, url, due)
+
+    async def _close(self) -> None:
+        await self.processing.close()
+        if self._own_fetcher is not None:
+            await self._own_fetcher.aclose()
+            self._own_fetcher = None
+
+    def reset(self) -> None:
+        self.processing.reset()
+        if self._own_fetcher is not None:
+            self._own_fetcher.clear_cache()
+
+    # --- answers -----------------------------------------------------------------------------
+
+    def image_ref(self, task: Task, record: dict[str, Any]) -> str:
+        """The `image` field: a result URL, or the photo itself for return_type=2 (INFERRED)."""
+        if task.data["return_type"] == 2:
+            return str(record["image_b64"])
+        return result_url(self.emulator.settings.base_url, self.name, task.id,
+                          f"image.{record['ext']}")
+
+    def finished(self, task: Task, record: dict[str, Any] | None) -> tuple[str, dict[str, Any]]:
+        """(schema name, data) for a task that ended; `record` is needed only on success."""
+        image = self.image_ref(task, record) if succeeded(task) and record else ""
+        suffix, data = finished_view(task, record or {}, image)
+        return f"{self.name}/{suffix}", data
+
+    def callback_body(self, task: Task) -> tuple[dict[str, object], str] | None:
+        """The finished data object, as the query would answer it (INFERRED: gpt.ge documents
+        only the `callback_url` field)."""
+        if not task.state_at(self.emulator.clock.now()).terminal:
+            return None  # the dispatcher asks again later
+        record = self.processing.record(task.id)
+        if succeeded(task) and (record is None or record["state"] != STATE_DONE):
+            return None  # not processed: cannot happen, deliveries are scheduled after that
+        _, data = self.finished(task, record)
+        return {"status": 200, "data": data}, CALLBACK_SCHEMA
+
+    def result_file(self, task: Task, name: str) -> ResultFile | None:
+        if task.vendor != self.name or not succeeded(task):
+            return None
+        if task.state_at(self.emulator.clock.now()) not in (State.SUCCEEDED, State.EXPIRED):
+            return None
+        record = self.processing.record(task.id)
+        if record is None or record["state"] != STATE_DONE or name != f"image.{record['ext']}":
+            return None
+        assert task.end_at is not None
+        ttl = float(self.option("result_ttl_seconds", HOUR))  # type: ignore[arg-type]
+        return ResultFile(base64.b64decode(record["image_b64"]), record["content_type"],
+                          task.end_at + ttl)
+
+    # --- wiring ------------------------------------------------------------------------------
+
+    def routes(self) -> list[BaseRoute]:
+        from .routes import routes
+
+        return routes(self)
+
+    def operations(self) -> list[OperationSpec]:
+        from .routes import OPERATIONS
+
+        return OPERATIONS
+
+    def error_reply(self, error: VendorError, call: Call | None) -> Reply:
+        """PicWish-style `{status, message}` with the same HTTP status (INFERRED envelope)."""
+        from ...web import Reply
+
+        entry = self.catalogue.resolve(error)
+        body = {"status": entry.status, "message": entry.message}
+        return Reply(entry.status, body, "gptge/error", headers=error.headers)
+
+    def setup_hint(self, base_url: str) -> str:
+        return (f"POST {base_url}/task/pic/idphoto (multipart, Authorization: Bearer sk-...), "
+                f"then GET {base_url}/task/{{task_id}}")
