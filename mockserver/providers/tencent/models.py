@@ -139,11 +139,11 @@ def _code_for(error: ValidationError) -> tuple[str, str]:
         return "UnknownParameter", _dotted([*path, extra])
     if explicit:
         return explicit, _dotted(path)
+    if path[:1] == ["LogoParam"]:  # any malformed logo setting, missing parts included
+        return "InvalidParameterValue.LogoParamErr", _dotted(path)
     if error.validator == "required":
         missing = next((k for k in error.validator_value if k not in error.instance), "")
         return "MissingParameter", _dotted([*path, missing])
-    if path[:1] == ["LogoParam"]:
-        return "InvalidParameterValue.LogoParamErr", _dotted(path)
     if error.validator == "type":
         return "InvalidParameter", _dotted(path)
     if _is_image_path(path) and error.instance in ("", []):
