@@ -22,6 +22,8 @@ from .core.callbacks import CallbackDispatcher
 if TYPE_CHECKING:
     from .runtime import Emulator
 
+NOT_RUNNING = "the callback dispatcher is not running (the app's lifespan has not started it)"
+
 
 def install_callbacks(emulator: Emulator) -> CallbackDispatcher:
     dispatcher = CallbackDispatcher(emulator, on_violation=emulator.schema_violations.append)
@@ -46,6 +48,8 @@ def callback_routes(dispatcher: CallbackDispatcher) -> list[BaseRoute]:
         return JSONResponse(record) if record else admin_error("no such callback", 404)
 
     async def redeliver(request: Request) -> Response:
+        if not dispatcher.running:
+            return admin_error(NOT_RUNNING, 503)
         record, problem = await dispatcher.redeliver(request.path_params["callback_id"])
         if record is None:
             return admin_error(problem or "no such callback", 404)
@@ -54,6 +58,8 @@ def callback_routes(dispatcher: CallbackDispatcher) -> list[BaseRoute]:
         return JSONResponse(record)
 
     async def drain(request: Request) -> Response:
+        if not dispatcher.running:
+            return admin_error(NOT_RUNNING, 503)
         await dispatcher.drain()
         pending = dispatcher.records()
         waiting = [r["id"] for r in pending if r["status"] == "pending"]

@@ -90,7 +90,7 @@ class CallbackDispatcher:
         self.host = host
         self.on_violation = on_violation
         self._due: dict[str, float] = {}  # pending record id -> emulated due time
-        self._running: dict[str, asyncio.Task[None]] = {}
+        self._inflight: dict[str, asyncio.Task[None]] = {}
         self._loop: asyncio.AbstractEventLoop | None = None
         self._wake: asyncio.Event | None = None
         self._worker: asyncio.Task[None] | None = None
@@ -147,6 +147,10 @@ class CallbackDispatcher:
 
     # ---- lifecycle ---------------------------------------------------------------------------
 
+    @property
+    def running(self) -> bool:
+        return self._loop is not None
+
     async def start(self) -> None:
         self._loop = asyncio.get_running_loop()
         self._wake = asyncio.Event()
@@ -158,11 +162,11 @@ class CallbackDispatcher:
 
     async def stop(self) -> None:
         """Stop sending. Anything unsent stays pending in the store for the next start."""
-        tasks = [t for t in (self._worker, *self._running.values()) if t is not None]
+        tasks = [t for t in (self._worker, *self._inflight.values()) if t is not None]
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
-        self._running.clear()
+        self._inflight.clear()
         if self._client is not None:
             await self._client.aclose()
         self._loop = self._worker = self._client = None
@@ -199,7 +203,7 @@ class CallbackDispatcher:
                 pass
 
     def _sleep_seconds(self) -> float | None:
-        waiting = [at for rid, at in self._due.items() if rid not in self._running]
+        waiting = [at for rid, at in self._due.items() if rid not in self._inflight]
         if not waiting:
             return None
         clock = self.host.clock
@@ -208,22 +212,22 @@ class CallbackDispatcher:
     def _launch_due(self) -> None:
         now = self.host.clock.now()
         for record_id, at in list(self._due.items()):
-            if at <= now and record_id not in self._running:
+            if at <= now and record_id not in self._inflight:
                 task = asyncio.create_task(self._deliver(record_id))
-                self._running[record_id] = task
+                self._inflight[record_id] = task
                 task.add_done_callback(lambda _t, rid=record_id: self._finished(rid))
 
     def _finished(self, record_id: str) -> None:
-        self._running.pop(record_id, None)
+        self._inflight.pop(record_id, None)
         if self._wake is not None:
             self._wake.set()
 
     async def _drain_here(self) -> None:
         while True:
             self._launch_due()
-            if not self._running:
+            if not self._inflight:
                 return
-            await asyncio.gather(*list(self._running.values()), return_exceptions=True)
+            await asyncio.gather(*list(self._inflight.values()), return_exceptions=True)
 
     async def _deliver(self, record_id: str) -> None:
         assert self._slots is not None
