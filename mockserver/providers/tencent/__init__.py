@@ -137,7 +137,7 @@ class Tencent(Provider):
 
     def result_file(self, task: Task, name: str) -> ResultFile | None:
         index, _, ext = name.partition(".")
-        if ext != "jpg" or not index.isdigit() or int(index) >= task.data.get("num", 0):
+        if task.vendor != self.name or ext != "jpg" or not index.isdigit() or int(index) >= task.data.get("num", 0):
             return None
         if task.state_at(self.emulator.clock.now()) is not State.SUCCEEDED:
             return None

@@ -84,7 +84,7 @@ def read_params(call: Call) -> dict[str, Any]:
         return {}
     try:
         params = json.loads(call.body)
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):  # RecursionError: absurd nesting
         params = None
     if not isinstance(params, dict):
         raise TencentError("InvalidParameter", "The request body is not a valid JSON object.")

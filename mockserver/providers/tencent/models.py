@@ -162,7 +162,9 @@ def request_error(errors: Iterable[ValidationError]) -> TencentError | None:
     found = [(*_code_for(e), e.message) for e in errors]
     if not found:
         return None
-    code, param, message = min(found, key=lambda f: (_PRIORITY.get(f[0], 3), f[1]))
+    # Ties go to the first failure found, i.e. the schema's (documented) field order.
+    _, (code, param, message) = min(enumerate(found),
+                                    key=lambda f: (_PRIORITY.get(f[1][0], 3), f[0]))
     return TencentError(code, param=param, detail=f"{param or '(body)'}: {message}")
 
 

@@ -221,7 +221,10 @@ def verify_request(
     if max_skew is not None and abs(now - timestamp) > max_skew:
         raise SignatureError("AuthFailure.SignatureExpire",
                              f"timestamp {timestamp} is {now - timestamp:+.0f}s from server time")
-    expected_scope = (utc_date(timestamp), service, TERMINATOR)
+    try:
+        expected_scope = (utc_date(timestamp), service, TERMINATOR)
+    except (OverflowError, ValueError, OSError):  # a timestamp no calendar can hold
+        raise SignatureError("AuthFailure.SignatureFailure", "timestamp out of range") from None
     if (auth.date, auth.service, auth.terminator) != expected_scope:
         raise SignatureError("AuthFailure.SignatureFailure",
                              f"credential scope {auth.date}/{auth.service}/{auth.terminator} "

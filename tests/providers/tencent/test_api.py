@@ -155,3 +155,21 @@ async def test_journal_names_the_action_and_masks_the_signature(api, mock) -> No
     assert (entry["operation"], entry["account"], entry["task_id"]) == (
         "SubmitGlamPicJob", "AKIDmock", job_id)
     assert "Signature=" not in entry["headers"]["authorization"]
+
+
+async def test_fault_rules_match_tencent_actions(api, mock) -> None:
+    """Faults name the action (the route sets the operation from X-TC-Action before them)."""
+    rules = [{"vendor": "tencent", "operation": "SubmitGlamPicJob", "effect": "fail_task",
+              "code": "FailedOperation.DownloadError", "times": 1},
+             {"vendor": "tencent", "operation": "QueryGlamPicJob", "effect": "error",
+              "code": "ResourceUnavailable.InArrears", "times": 1}]
+    for rule in rules:
+        added = await mock.client.post("/__admin/faults", json=rule)
+        assert added.status_code in (200, 201), added.text
+    job_id = await api.submit(SUBMIT)
+    assert await api.error("QueryGlamPicJob", {"JobId": job_id}) == (
+        "ResourceUnavailable.InArrears", "账号已欠费。")
+    await mock.advance(40)
+    failed = await api.query(job_id)
+    assert (failed["JobStatusCode"], failed["JobErrorCode"], failed["JobErrorMsg"]) == (
+        "4", "FailedOperation.DownloadError", "文件下载失败。")
