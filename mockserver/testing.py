@@ -204,3 +204,10 @@ class MockHandle:
         return {"DASHSCOPE_HTTP_BASE_URL": self.dashscope_base_url,
                 "DASHSCOPE_API_KEY": self.api_key, "MOCKSERVER_URL": self.base_url,
                 "PORTRAIT_MOCK_API_KEY": self.api_key}
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    """A port that was free a moment ago (for child processes that bind it themselves)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind((host, 0))
+        return int(probe.getsockname()[1])
