@@ -23,6 +23,7 @@ from .faults import request_account
 
 if TYPE_CHECKING:
     from .runtime import Emulator
+    from .web import Call, Reply, ReplyFilter
 
 DEFAULT_LIMIT = 200
 
@@ -186,6 +187,24 @@ async def record_near_miss(emulator: Emulator, vendor: str | None, request: Requ
         body=request_document(headers.get("content-type", ""), body) or _raw(body),
         status=status, response=response, note={"near_miss": closest or {}},
     )
+
+
+def near_miss_filter(emulator: Emulator) -> ReplyFilter:
+    """A reply filter for vendors that route every request through one dispatcher (Tencent's
+    `/` by X-TC-Action): a call whose operation is not a documented one is a near miss."""
+    documented: dict[str, set[str]] = {}
+
+    def note(call: Call, reply: Reply) -> Reply:
+        if call.vendor not in documented:
+            documented[call.vendor] = {r.operation for r in known_routes(emulator, call.vendor)}
+        if call.operation not in documented[call.vendor] and "near_miss" not in call.note:
+            request = call.request
+            call.note["near_miss"] = closest_route(
+                request.method, request.url.path, dict(request.headers),
+                known_routes(emulator, call.vendor)) or {}
+        return reply
+
+    return note
 
 
 def _raw(body: bytes) -> str | None:

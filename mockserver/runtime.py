@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from .admin_callbacks import install_callbacks
 from .admin_faults import fault_routes
+from .admin_journal import near_miss_filter
 from .core.auth import BearerAuth
 from .core.clock import Clock
 from .core.journal import Journal
@@ -61,6 +62,7 @@ class Emulator:
         self.callbacks.delivery_faults.append(self.faults.check_delivery)
         self.engine.creation_hooks += [queue_depth_hook(self), self.faults.on_task_created]
         self.admin_routes += fault_routes(self)
+        self.reply_filters.append(near_miss_filter(self))  # journal why a call matched no API
         self.resetters.append(self.faults.reset)
         self.faults.load_standing(settings.faults)
 

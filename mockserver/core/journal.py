@@ -308,13 +308,19 @@ def _path_matches(template: str, path: str) -> bool:
     return len(want) == len(got) and all(map(_segment_matches, want, got))
 
 
+def _is_placeholder(value: str) -> bool:
+    """Documented header values such as `<unix seconds>` or `TC3-HMAC-SHA256 ...` only ask
+    for the header to be there."""
+    return "<" in value or "..." in value
+
+
 def _header_problems(headers: Mapping[str, str], route: KnownRoute) -> list[str]:
     problems = []
     for name, value in route.required_headers.items():
         got = headers.get(name.lower())
         if got is None:
-            problems.append(f"missing header {name} (expected {value!r})")
-        elif got.lower() != value.lower():
+            problems.append(f"missing header {name}")
+        elif not _is_placeholder(value) and got.lower() != value.lower():
             problems.append(f"header {name} is {got!r}, expected {value!r}")
     return problems
 
@@ -325,8 +331,9 @@ def _route_score(method: str, path: str, headers: Mapping[str, str],
     breaks ties (typos)."""
     want, got = _segments(route.path), _segments(path)
     same = sum(1 for w, g in zip(want, got) if _segment_matches(w, g))
-    texts = [path, *(headers.get(k.lower(), "") for k in route.required_headers)]
-    wanted = [route.path, *route.required_headers.values()]
+    fixed = {k: v for k, v in route.required_headers.items() if not _is_placeholder(v)}
+    texts = [path, *(headers.get(k.lower(), "") for k in fixed)]
+    wanted = [route.path, *fixed.values()]
     similarity = sum(SequenceMatcher(None, a, b).ratio() for a, b in zip(texts, wanted))
     return (int(_path_matches(route.path, path)), same - abs(len(want) - len(got)),
             int(method.upper() == route.method), similarity - len(_header_problems(headers, route)))
