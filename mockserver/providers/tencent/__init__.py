@@ -15,6 +15,7 @@ from ...core.tasks import State, Task, Timing
 from ..base import OperationSpec, Provider, ResultFile
 
 if TYPE_CHECKING:
+    from ...runtime import Emulator
     from ...web import Call, Reply
 
 HOUR = 3600.0
@@ -26,7 +27,7 @@ DEFAULT_REGIONS = ("ap-guangzhou", "ap-shanghai", "ap-nanjing", "ap-beijing", "a
 ENGLISH = "en-US"
 
 
-class _Blank(dict):  # type: ignore[type-arg]
+class _Blank(dict[str, str]):
     """format_map() helper: a placeholder nobody filled in renders empty, never KeyError."""
 
     def __missing__(self, key: str) -> str:
@@ -41,8 +42,8 @@ class Tencent(Provider):
     internal_error_code = "InternalError"
     not_found_code = "InvalidAction"
 
-    def __init__(self, emulator: object) -> None:
-        super().__init__(emulator)  # type: ignore[arg-type]
+    def __init__(self, emulator: Emulator) -> None:
+        super().__init__(emulator)
         doc = json.loads((schemas_root() / self.name / "catalogue.json").read_text("utf-8"))
         self.english = {code: e["message_en"] for code, e in doc["errors"].items()
                         if "message_en" in e}
@@ -137,7 +138,9 @@ class Tencent(Provider):
 
     def result_file(self, task: Task, name: str) -> ResultFile | None:
         index, _, ext = name.partition(".")
-        if task.vendor != self.name or ext != "jpg" or not index.isdigit() or int(index) >= task.data.get("num", 0):
+        if task.vendor != self.name or ext != "jpg" or not index.isdigit():
+            return None
+        if int(index) >= task.data.get("num", 0):
             return None
         if task.state_at(self.emulator.clock.now()) is not State.SUCCEEDED:
             return None

@@ -31,7 +31,8 @@ def routes(provider: Tencent) -> list[BaseRoute]:
 
 ERRORS = ("tencent/error",)
 JOB_STATES = tuple(f"tencent/job-{s}" for s in ("waiting", "running", "failed", "done"))
-GET_NOTE = " (GET: the same parameters flattened into the query string, e.g. FaceInfos.0.ImageUrls.0)"
+GET_NOTE = (" (GET: the same parameters flattened into the query string,"
+            " e.g. FaceInfos.0.ImageUrls.0)")
 
 
 def _spec(action: str, method: str, request_schema: str, answers: tuple[str, ...],

@@ -55,7 +55,8 @@ async def test_results_expire_after_one_hour_and_jobs_after_a_day(api, mock) -> 
     assert expired.status_code == 403 and b"AccessDenied" in expired.content
     assert (await api.query(job_id))["JobStatusCode"] == "5"
     await mock.advance(24 * 3600)
-    assert (await api.error("QueryGlamPicJob", {"JobId": job_id}))[0] == "FailedOperation.JobNotExist"
+    gone = await api.error("QueryGlamPicJob", {"JobId": job_id})
+    assert gone[0] == "FailedOperation.JobNotExist"
 
 
 async def test_clarity_scales_the_results(api, mock) -> None:
@@ -90,7 +91,8 @@ async def test_jobs_are_private_to_their_account(api) -> None:
 async def test_failed_job_view(api, mock) -> None:
     job_id = await api.submit(SUBMIT)
     task = mock.emulator.store.get_task(job_id)
-    task.outcome, task.error_code, task.error_message = "failed", "FailedOperation.DownloadError", "文件下载失败。"
+    task.outcome, task.error_code = "failed", "FailedOperation.DownloadError"
+    task.error_message = "文件下载失败。"
     mock.emulator.store.put_task(task)
     await mock.advance(40)
     failed = await api.query(job_id)
@@ -145,7 +147,8 @@ class TestBodyLimit:
 
     async def test_large_body(self, api) -> None:
         big = {**SUBMIT, "TemplateUrl": "https://example.invalid/" + "t" * 100}
-        assert (await api.error("SubmitGlamPicJob", big))[0] == "FailedOperation.RequestEntityTooLarge"
+        code, _ = await api.error("SubmitGlamPicJob", big)
+        assert code == "FailedOperation.RequestEntityTooLarge"
 
 
 async def test_journal_names_the_action_and_masks_the_signature(api, mock) -> None:

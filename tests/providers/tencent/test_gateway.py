@@ -8,17 +8,20 @@ pytestmark = pytest.mark.anyio
 T, U = "https://example.invalid/t.jpg", "https://example.invalid/u.jpg"
 SUBMIT = {"TemplateUrl": T, "FaceInfos": [{"ImageUrls": [U]}], "Num": 2}
 RECT = {"X": 0, "Y": 0, "Width": 10, "Height": 10}
+IPV = "InvalidParameterValue."
+VALUE = IPV + "ParameterValueError"
 
 
 GATEWAY_CASES = [
-        ({"secret_key": "not-the-secret"}, "AuthFailure.SignatureFailure"),
-        ({"secret_id": "AKIDnobody"}, "AuthFailure.SecretIdNotFound"),
-        ({"service": "cvm"}, "AuthFailure.SignatureFailure"),
-        ({"version": "2020-01-01"}, "NoSuchVersion"),
-        ({"region": None}, "MissingParameter"),
-        ({"region": "mars-1"}, "UnsupportedRegion"),
-        ({"headers": {"Authorization": "TC3-HMAC-SHA256 nonsense"}}, "AuthFailure.InvalidAuthorization"),
-        ({"headers": {"Content-Type": "text/plain"}}, "AuthFailure.SignatureFailure"),
+    ({"secret_key": "not-the-secret"}, "AuthFailure.SignatureFailure"),
+    ({"secret_id": "AKIDnobody"}, "AuthFailure.SecretIdNotFound"),
+    ({"service": "cvm"}, "AuthFailure.SignatureFailure"),
+    ({"version": "2020-01-01"}, "NoSuchVersion"),
+    ({"region": None}, "MissingParameter"),
+    ({"region": "mars-1"}, "UnsupportedRegion"),
+    ({"headers": {"Authorization": "TC3-HMAC-SHA256 nonsense"}},
+     "AuthFailure.InvalidAuthorization"),
+    ({"headers": {"Content-Type": "text/plain"}}, "AuthFailure.SignatureFailure"),
 ]
 
 
@@ -91,37 +94,38 @@ async def test_english_messages_on_request(api) -> None:
 
 
 SUBMIT_CASES = [
-        ({}, "MissingParameter", "TemplateUrl"),
-        ({"TemplateUrl": T}, "MissingParameter", "FaceInfos"),
-        ({**SUBMIT, "FaceInfos": [{}]}, "MissingParameter", "FaceInfos.0.ImageUrls"),
-        ({**SUBMIT, "Colour": "red"}, "UnknownParameter", "Colour"),
-        ({**SUBMIT, "FaceInfos": [{"ImageUrls": [U], "Rect": RECT}]}, "UnknownParameter",
-         "FaceInfos.0.Rect"),
-        ({**SUBMIT, "Num": "2"}, "InvalidParameter", "Num"),
-        ({**SUBMIT, "FaceInfos": {"ImageUrls": [U]}}, "InvalidParameter", "FaceInfos"),
-        ({**SUBMIT, "FaceInfos": []}, "InvalidParameterValue.ImageEmpty", None),
-        ({**SUBMIT, "TemplateUrl": ""}, "InvalidParameterValue.ImageEmpty", None),
-        ({**SUBMIT, "FaceInfos": [{"ImageUrls": []}]}, "InvalidParameterValue.ImageEmpty", None),
-        ({**SUBMIT, "TemplateUrl": "ftp://example.invalid/t.jpg"}, "InvalidParameterValue.UrlIllegal", None),
-        ({**SUBMIT, "FaceInfos": [{"ImageUrls": ["u.jpg"]}]}, "InvalidParameterValue.UrlIllegal", None),
-        ({**SUBMIT, "FaceInfos": [{"ImageUrls": [U] * 7}]}, "InvalidParameterValue.ParameterValueError", None),
-        ({**SUBMIT, "FaceInfos": [{"ImageUrls": [U]}] * 6}, "InvalidParameterValue.ParameterValueError", None),
-        ({**SUBMIT, "Num": 0}, "InvalidParameterValue.ParameterValueError", None),
-        ({**SUBMIT, "Num": 5}, "InvalidParameterValue.ParameterValueError", None),
-        ({**SUBMIT, "Similarity": 1.5}, "InvalidParameterValue.ParameterValueError", None),
-        ({**SUBMIT, "Clarity": "x3"}, "InvalidParameterValue.ParameterValueError", None),
-        ({**SUBMIT, "Style": ["cartoon", "real"]}, "InvalidParameterValue.ParameterValueError", None),
-        ({**SUBMIT, "Style": ["real"]}, "InvalidParameterValue.StyleConflict", None),
-        ({"TemplateUrl": T, "FaceInfos": [{"ImageUrls": [U]}], "Style": ["real"] * 3},
-         "InvalidParameterValue.StyleConflict", None),
-        ({**SUBMIT, "FaceInfos": [{"ImageUrls": [U], "TemplateFaceRect": RECT}, {"ImageUrls": [U]}]},
-         "InvalidParameter.InvalidParameter", None),
-        ({**SUBMIT, "FaceInfos": [{"ImageUrls": [U], "TemplateFaceRect": {**RECT, "Width": 0}}]},
-         "InvalidParameterValue.ParameterValueError", None),
-        ({**SUBMIT, "LogoParam": {}}, "InvalidParameterValue.LogoParamErr", None),
-        ({**SUBMIT, "LogoParam": {"LogoUrl": "logo.png"}}, "InvalidParameterValue.LogoParamErr", None),
-        ({**SUBMIT, "LogoParam": {"LogoImage": "aGk=", "LogoRect": {**RECT, "X": "a"}}},
-         "InvalidParameterValue.LogoParamErr", None),
+    ({}, "MissingParameter", "TemplateUrl"),
+    ({"TemplateUrl": T}, "MissingParameter", "FaceInfos"),
+    ({**SUBMIT, "FaceInfos": [{}]}, "MissingParameter", "FaceInfos.0.ImageUrls"),
+    ({**SUBMIT, "Colour": "red"}, "UnknownParameter", "Colour"),
+    ({**SUBMIT, "FaceInfos": [{"ImageUrls": [U], "Rect": RECT}]}, "UnknownParameter",
+     "FaceInfos.0.Rect"),
+    ({**SUBMIT, "Num": "2"}, "InvalidParameter", "Num"),
+    ({**SUBMIT, "FaceInfos": {"ImageUrls": [U]}}, "InvalidParameter", "FaceInfos"),
+    ({**SUBMIT, "FaceInfos": []}, IPV + "ImageEmpty", None),
+    ({**SUBMIT, "TemplateUrl": ""}, IPV + "ImageEmpty", None),
+    ({**SUBMIT, "FaceInfos": [{"ImageUrls": []}]}, IPV + "ImageEmpty", None),
+    ({**SUBMIT, "TemplateUrl": "ftp://example.invalid/t.jpg"}, IPV + "UrlIllegal", None),
+    ({**SUBMIT, "FaceInfos": [{"ImageUrls": ["u.jpg"]}]}, IPV + "UrlIllegal", None),
+    ({**SUBMIT, "FaceInfos": [{"ImageUrls": [U] * 7}]}, VALUE, None),
+    ({**SUBMIT, "FaceInfos": [{"ImageUrls": [U]}] * 6}, VALUE, None),
+    ({**SUBMIT, "Num": 0}, VALUE, None),
+    ({**SUBMIT, "Num": 5}, VALUE, None),
+    ({**SUBMIT, "Similarity": 1.5}, VALUE, None),
+    ({**SUBMIT, "Clarity": "x3"}, VALUE, None),
+    ({**SUBMIT, "Style": ["cartoon", "real"]}, VALUE, None),
+    ({**SUBMIT, "Style": ["real"]}, IPV + "StyleConflict", None),
+    ({"TemplateUrl": T, "FaceInfos": [{"ImageUrls": [U]}], "Style": ["real"] * 3},
+     IPV + "StyleConflict", None),
+    ({**SUBMIT, "FaceInfos": [{"ImageUrls": [U], "TemplateFaceRect": RECT},
+                              {"ImageUrls": [U]}]},
+     "InvalidParameter.InvalidParameter", None),
+    ({**SUBMIT, "FaceInfos": [{"ImageUrls": [U], "TemplateFaceRect": {**RECT, "Width": 0}}]},
+     VALUE, None),
+    ({**SUBMIT, "LogoParam": {}}, IPV + "LogoParamErr", None),
+    ({**SUBMIT, "LogoParam": {"LogoUrl": "logo.png"}}, IPV + "LogoParamErr", None),
+    ({**SUBMIT, "LogoParam": {"LogoImage": "aGk=", "LogoRect": {**RECT, "X": "a"}}},
+     IPV + "LogoParamErr", None),
 ]
 
 
