@@ -247,6 +247,7 @@ class ImageFetcher:
         self._cache_bytes = cache_bytes
         self._cached_total = 0
         self._inflight: dict[tuple[str, int], asyncio.Task[bytes]] = {}
+        self._loop: asyncio.AbstractEventLoop | None = None
         #: Number of HTTP GETs actually sent (redirect hops included); for tests.
         self.requests_sent = 0
 
@@ -270,6 +271,7 @@ class ImageFetcher:
             if len(cached) > max_bytes:
                 raise ImageRejected(Problem.TOO_MANY_BYTES, f"body exceeds {max_bytes} bytes")
             return cached
+        self._bind_loop()
         key = (ref, max_bytes)
         task = self._inflight.get(key)
         if task is None:
@@ -278,6 +280,18 @@ class ImageFetcher:
             task.add_done_callback(lambda t, k=key: self._settle(k, t))
         # shield: one impatient caller must not cancel the download others await.
         return await asyncio.shield(task)
+
+    def _bind_loop(self) -> None:
+        # Clients and tasks belong to one event loop.  aclose() at the end of
+        # each loop is the contract; if a caller forgot it, start afresh rather
+        # than touch a dead loop's connections (they leak, and warn, as unclosed).
+        loop = asyncio.get_running_loop()
+        if self._loop is not loop:
+            if self._loop is not None:
+                self._own_client = None
+                self._hook_clients.clear()
+                self._inflight.clear()
+            self._loop = loop
 
     def _settle(self, key: tuple[str, int], task: asyncio.Task[bytes]) -> None:
         self._inflight.pop(key, None)
@@ -396,7 +410,10 @@ class ImageFetcher:
         return b"".join(chunks)
 
     async def aclose(self) -> None:
-        """Close the clients this fetcher created (never a shared client or hook transport)."""
+        """Close the clients this fetcher created (never a shared client or hook transport).
+
+        The fetcher stays usable (new clients are made on demand) and keeps its cache.
+        """
         pending = list(self._inflight.values())
         for task in pending:
             task.cancel()
