@@ -45,4 +45,5 @@ def create_app(settings: Settings | None = None, emulator: Emulator | None = Non
     routes.append(Route("/{path:path}", not_found, methods=["GET", "POST", "PUT", "DELETE", "PATCH"]))
     app = Starlette(routes=routes, lifespan=lifespan)
     app.state.emulator = emulator
+    emulator.app = app
     return app

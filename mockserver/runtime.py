@@ -8,11 +8,14 @@ import logging
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
+import httpx
+
 from .admin_callbacks import install_callbacks
 from .admin_faults import fault_routes
 from .admin_journal import near_miss_filter
 from .core.auth import BearerAuth
 from .core.clock import Clock
+from .core.image_fetch import FetchPolicy, ImageFetcher
 from .core.journal import Journal
 from .core.ratelimit import RateLimiter
 from .core.schemas import SchemaRegistry
@@ -54,6 +57,14 @@ class Emulator:
         self.shutdown: list[Callable[[], Awaitable[None]]] = []
         self.resetters: list[Callable[[], None]] = []
         self.schema_violations: list[dict[str, Any]] = []
+        self.app: Any = None  # the ASGI app serving this emulator, set by create_app()
+        self.fetcher = ImageFetcher(
+            FetchPolicy(allow_hosts=settings.fetch_allow_hosts, deny_hosts=settings.fetch_deny_hosts),
+            transport_for=self._own_transport,
+        )
+        self._asgi_transport: httpx.ASGITransport | None = None
+        self.shutdown.append(self.fetcher.aclose)
+        self.resetters.append(self.fetcher.clear_cache)
         self.callbacks = install_callbacks(self)  # dispatcher + lifespan hooks + admin routes
         self.providers: dict[str, Provider] = {p.name: p for p in build_providers(self)}
         install_mutations(self)  # deliberate deviations for the contract kit's self-test
@@ -65,6 +76,15 @@ class Emulator:
         self.reply_filters.append(near_miss_filter(self))  # journal why a call matched no API
         self.resetters.append(self.faults.reset)
         self.faults.load_standing(settings.faults)
+
+    def _own_transport(self, url: str) -> httpx.AsyncBaseTransport | None:
+        """Our own URLs (fixtures, results) are answered in-process: an in-process test app
+        listens on no port, and a real server need not call itself over the network."""
+        if self.app is None or not url.startswith(f"{self.settings.base_url}/"):
+            return None
+        if self._asgi_transport is None:
+            self._asgi_transport = httpx.ASGITransport(app=self.app)
+        return self._asgi_transport
 
     def provider_for_path(self, path: str) -> Provider | None:
         for provider in self.providers.values():

@@ -10,9 +10,11 @@ from ...core.ids import uuid4
 from ...core.render import content_type, render_image
 from ...core.tasks import State, Task, Timing
 from ..base import OperationSpec, Provider, ResultFile
-from .models import DEFAULT_SIZE
+from .inputs import InputChecker, needs_check
+from .models import DEFAULT_SIZE, PortraitJob
 
 if TYPE_CHECKING:
+    from ...runtime import Emulator
     from ...web import Call, Reply
 
 DAY = 24 * 3600.0
@@ -25,6 +27,19 @@ class DashScope(Provider):
     bad_request_code = "InvalidParameter"
     internal_error_code = "InternalError"
     not_found_code = "NotFound"
+
+    def __init__(self, emulator: Emulator) -> None:
+        super().__init__(emulator)
+        self.inputs = InputChecker(self)
+        emulator.shutdown.append(self.inputs.close)
+
+    @staticmethod
+    def input_data(job: PortraitJob) -> dict[str, object]:
+        """What the input check needs to know, stored with the task."""
+        if not job.template_url and not job.user_urls:
+            return {}
+        return {"inputs": "pending", "template_url": job.template_url,
+                "user_urls": list(job.user_urls), "size_from_template": bool(job.template_url)}
 
     @property
     def allowed_sizes(self) -> frozenset[str]:
@@ -66,7 +81,9 @@ class DashScope(Provider):
         index, _, ext = name.partition(".")
         if ext != "jpg" or not index.isdigit() or int(index) >= task.data.get("n", 0):
             return None
-        if task.state_at(self.emulator.clock.now()) not in (State.SUCCEEDED, State.EXPIRED):
+        if needs_check(task) or task.state_at(self.emulator.clock.now()) not in (
+            State.SUCCEEDED, State.EXPIRED
+        ):
             return None
         assert task.end_at is not None
         ttl = float(self.option("result_ttl_seconds", DAY))  # type: ignore[arg-type]

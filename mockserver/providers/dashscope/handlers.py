@@ -58,8 +58,10 @@ async def submit(call: Call) -> Reply:
     task = call.emulator.engine.create(
         task_id=uuid4(), vendor=call.vendor, account=call.account or "", pool="gen_potrait",
         timing=provider.timing(), request=body,
-        data={"n": job.n, "width": job.width, "height": job.height, "style": job.style},
+        data={"n": job.n, "width": job.width, "height": job.height, "style": job.style,
+              **provider.input_data(job)},
     )
+    provider.inputs.start(task)
     call.task_id = task.id
     output = {"task_id": task.id, "task_status": "PENDING"}
     return Reply(200, {"output": output, "request_id": call.request_id}, "dashscope/submit-response")
@@ -72,6 +74,8 @@ async def query(call: Call) -> Reply:
     task_id = call.request.path_params["task_id"]
     call.task_id = task_id
     task = provider.own_task(task_id, call.account)
+    if task is not None:
+        task = await provider.inputs.settled(task)
     if task is None:
         output = {"task_id": task_id, "task_status": "UNKNOWN"}
         return Reply(200, {"request_id": call.request_id, "output": output}, "dashscope/task-unknown")

@@ -49,14 +49,15 @@ def test_submit_wait_and_download(server) -> None:
 
 
 def test_failed_task_through_wait(server) -> None:
-    base = f"{server.base_url}/api/v1"
-    submitted = submit(base, n=1)
-    task = server.emulator.store.get_task(submitted.output["task_id"])
-    task.outcome, task.error_code, task.error_message = "failed", "InternalError:Algo", "boom"
-    server.emulator.store.put_task(task)
+    base, fixtures = f"{server.base_url}/api/v1", f"{server.base_url}/__admin/fixtures"
+    submitted = submit(base, n=1, style="train_free_portrait_url_template", resources=None,
+                       input={"template_url": f"{fixtures}/template.jpg",
+                              "user_urls": [f"{fixtures}/tiny.jpg"]})
+    assert submitted.status_code == HTTPStatus.OK
     done = BaseAsyncApi.wait(submitted, api_key=KEY, base_address=base)
     assert done.output["task_status"] == "FAILED"
-    assert done.output["code"] == "InternalError:Algo"
+    assert done.output["code"] == "InvalidImageResolution"
+    assert done.usage == {"image_num": 0}
 
 
 def test_unknown_and_foreign_tasks(server) -> None:
