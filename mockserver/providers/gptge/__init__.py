@@ -17,7 +17,7 @@ from ...core.tasks import State, Task, Timing
 from ...results import result_url
 from ..base import OperationSpec, Provider, ResultFile
 from .jobs import Processing
-from .models import STATE_DONE, finished_view, succeeded
+from .models import FAILURE_STATES, STATE_DONE, finished_view, succeeded
 
 if TYPE_CHECKING:
     from starlette.types import ASGIApp
@@ -36,6 +36,8 @@ class GptGe(Provider):
     bad_request_code = "bad_request"
     internal_error_code = "internal_error"
     not_found_code = "not_found"
+    # Fault injection's `fail_task` codes: the documented negative PicWish states.
+    task_failure_codes = tuple(str(s) for s in sorted(FAILURE_STATES))
 
     def __init__(self, emulator: Emulator) -> None:
         super().__init__(emulator)
