@@ -27,7 +27,7 @@ class Expect:
     or one particular schema among those documented for the status."""
 
     status: int | None = None
-    codes: frozenset[str] | None = None
+    codes: frozenset[str] | None = None  # "Family*" accepts any code starting "Family"
     schema: str | None = None
 
 
@@ -98,7 +98,8 @@ def expected_error_code(ctx: Context, ex: Exchange) -> str | None:
     if wanted is None:
         return None
     code = ctx.adapter.error_code(ex)
-    if code in wanted:
+    if code is not None and any(code == w or (w.endswith("*") and code.startswith(w[:-1]))
+                                for w in wanted):
         return None
     return f"expected error code {' or '.join(sorted(wanted))}, got {code!r}"
 

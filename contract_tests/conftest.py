@@ -25,7 +25,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     help="billable tasks a live run may create, across the session (default 0)")
     group.addoption("--drift-report", default="contract-report", metavar="DIR",
                     help="where drift.md and drift.xml go (default contract-report/)")
-    group.addoption("--contract-profile", choices=["dev", "ci", "live"], default=None,
+    group.addoption("--contract-profile", choices=["dev", "ci", "live", "mutation"], default=None,
                     help="Hypothesis profile (default: live for live targets, ci under CI, else dev)")
     group.addoption("--callback-url", default=None, metavar="URL",
                     help="a public URL that forwards to the kit's callback receiver (live runs)")

@@ -19,7 +19,8 @@ def send_probe(adapter: Adapter, probe: Probe) -> None:
     """Send `probe` and check the answer against the contract and the probe's expectation."""
     creds = probe.credentials or adapter.credentials("A")
     ex = adapter.call(probe.operation, creds, body=probe.body, headers=probe.headers,
-                      sign=probe.sign, path_params=probe.path_params)
+                      sign=probe.sign, path_params=probe.path_params, method=probe.method,
+                      query=probe.query)
     if 200 <= ex.status < 300 and probe.operation == adapter.submit_op:
         _undo_unexpected_task(adapter, ex)
     adapter.verify(probe.operation, ex, probe.expect)

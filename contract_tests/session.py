@@ -28,6 +28,10 @@ settings.register_profile("contract-dev", max_examples=8, stateful_step_count=12
                           database=None, suppress_health_check=_QUIET)
 settings.register_profile("contract-ci", max_examples=15, stateful_step_count=15, deadline=None,
                           database=None, derandomize=True, suppress_health_check=_QUIET)
+# mutation: one pytest run per mutant only has to notice the drift, not minimise it.
+settings.register_profile("contract-mutation", max_examples=15, stateful_step_count=15,
+                          deadline=None, database=None, derandomize=True,
+                          phases=[Phase.explicit, Phase.generate], suppress_health_check=_QUIET)
 settings.register_profile("contract-live", max_examples=2, stateful_step_count=6, deadline=None,
                           database=None, phases=[Phase.explicit, Phase.generate],
                           suppress_health_check=_QUIET)
@@ -110,8 +114,7 @@ class Kit:
             live = mode == "live"
             target = Target(vendor, self.url_for(vendor) or "", mode, OverHttp(trust_env=live),
                             self.budget if live else Budget(None), self.masker,
-                            min_interval=cls.min_interval if live else 0.0,
-                            retries_on_429=3 if live else 0)
+                            min_interval=cls.min_interval if live else 0.0)
         provider = self.reference.providers[vendor]
         catalogue = Catalogue.load(schemas_root() / vendor / "catalogue.json")
         return cls(self, target, provider.operations(), catalogue, self.reference.schemas)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import copy
 from urllib.parse import urljoin
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from hypothesis import strategies as st
@@ -35,10 +35,13 @@ def inline_refs(schema: Any, registry: Registry, base: str | None = None) -> Any
     return {k: inline_refs(v, registry, base) for k, v in schema.items()}
 
 
-def from_schema(schema: Schema) -> st.SearchStrategy[Any]:
-    """Values valid against `schema` (which must already have its `$ref`s inlined)."""
+def from_schema(schema: Schema, repair: Callable[[Any], Any] | None = None
+                ) -> st.SearchStrategy[Any]:
+    """Values valid against `schema` (which must already have its `$ref`s inlined).
+    `repair` may fix what the generator cannot know (cross-field rules) before the check."""
     validator = Draft202012Validator(copy.deepcopy(dict(schema)))
-    return _strategy(schema).filter(validator.is_valid)
+    drawn = _strategy(schema)
+    return (drawn.map(repair) if repair else drawn).filter(validator.is_valid)
 
 
 def _strategy(schema: Schema) -> st.SearchStrategy[Any]:

@@ -115,7 +115,6 @@ class Target:
     budget: Budget
     masker: Masker
     min_interval: float = 0.0  # live runs pace their requests
-    retries_on_429: int = 0
     _last_sent: float = field(default=0.0, repr=False)
 
     @property
@@ -123,15 +122,17 @@ class Target:
         return self.mode != "live"
 
     def send(self, method: str, path: str, *, headers: Mapping[str, str] | None = None,
-             content: bytes = b"", params: Mapping[str, str] | None = None) -> Exchange:
+             content: bytes = b"") -> Exchange:
         request = httpx.Request(method, self.base_url + path, headers=dict(headers or {}),
-                                content=content, params=params)
-        for attempt in range(self.retries_on_429 + 1):
-            response = self._paced(request)
-            if response.status_code != 429 or attempt == self.retries_on_429:
-                break
-            time.sleep(_backoff(response, attempt))
-        return _exchange(request, response)
+                                content=content)
+        return _exchange(request, self._paced(request))
+
+    def wait_out_throttling(self, attempt: int) -> None:
+        """After a throttled answer: move a mock's clock past the window, or back off live."""
+        if self.is_mock:
+            self.advance(1.0)
+        else:
+            time.sleep(min(MAX_BACKOFF, 2.0 ** (attempt + 1)))
 
     def _paced(self, request: httpx.Request) -> httpx.Response:
         wait = self._last_sent + self.min_interval - time.monotonic()
@@ -144,22 +145,23 @@ class Target:
 
     def advance(self, seconds: float) -> None:
         """Move the mock's clock (only mocks have one)."""
-        assert self.is_mock, "only a mock's clock can be advanced"
-        answer = self.transport.send(httpx.Request(
-            "POST", f"{self.base_url}/__admin/clock/advance", json={"seconds": seconds}))
+        self._admin("POST", "/__admin/clock/advance", {"seconds": seconds})
+
+    def now(self) -> float:
+        """The target's idea of the time: a mock's (possibly advanced) clock, else ours."""
+        if not self.is_mock:
+            return time.time()
+        return float(self._admin("GET", "/__admin/clock")["now"])
+
+    def _admin(self, method: str, path: str, doc: Any = None) -> Any:
+        assert self.is_mock, "only a mock has the admin API"
+        answer = self.transport.send(httpx.Request(method, self.base_url + path, json=doc))
         answer.read()
         answer.raise_for_status()
+        return answer.json()
 
     def fixture_url(self, name: str) -> str:
         return f"{self.base_url}/__admin/fixtures/{name}"
-
-
-def _backoff(response: httpx.Response, attempt: int) -> float:
-    try:
-        hinted = float(response.headers.get("retry-after", ""))
-    except ValueError:
-        hinted = 0.0
-    return min(MAX_BACKOFF, max(hinted, 2.0 ** attempt))
 
 
 def _exchange(request: httpx.Request, response: httpx.Response) -> Exchange:

@@ -20,6 +20,8 @@ from ..drift import Finding
 from ..strategies import from_schema, inline_refs
 from ..targets import Exchange, Target
 
+THROTTLE_RETRIES = 3
+
 if TYPE_CHECKING:
     from mockserver.core.errors import Catalogue
     from mockserver.core.schemas import SchemaRegistry
@@ -51,6 +53,8 @@ class Probe:
     credentials: Credentials | None = None  # None: the adapter's account "A"
     sign: bool = True
     path_params: Mapping[str, str] = field(default_factory=dict)
+    method: str | None = None  # another documented method of the operation (Tencent GET)
+    query: str = ""
 
 
 class Adapter:
@@ -75,7 +79,10 @@ class Adapter:
                  catalogue: Catalogue, schemas: SchemaRegistry) -> None:
         self.kit = kit
         self.target = target
-        self.operations = {spec.operation: spec for spec in operations}
+        self.specs = {(spec.operation, spec.method): spec for spec in operations}
+        self.operations: dict[str, OperationSpec] = {}
+        for spec in operations:  # the first spec of a name is its default method
+            self.operations.setdefault(spec.operation, spec)
         self.catalogue = catalogue
         self.schemas = schemas
 
@@ -94,7 +101,7 @@ class Adapter:
             self.kit.masker.add(*found.secrets)
         return found
 
-    def mock_credentials(self, label: str) -> Credentials:
+    def mock_credentials(self, label: str) -> Credentials | None:
         """A fresh account per call: tests never share rate windows or task lists."""
         return Credentials(label, (f"sk-contract-{label.lower()}-{uuid.uuid4().hex[:12]}",))
 
@@ -113,21 +120,42 @@ class Adapter:
 
     def call(self, operation: str, creds: Credentials | None, *, body: Any = None,
              path_params: Mapping[str, str] | None = None,
-             headers: Mapping[str, str] | None = None, sign: bool = True) -> Exchange:
-        """Send one documented operation: its method, path, required headers and auth."""
-        spec = self.operations[operation]
+             headers: Mapping[str, str] | None = None, sign: bool = True,
+             method: str | None = None, query: str = "") -> Exchange:
+        """Send one documented operation: its method, path, required headers and auth.
+        Throttling is waited out (the mock's clock is advanced, a live vendor is given time)."""
+        spec = self.spec(operation, method)
         path = spec.path.format(**(path_params or {}))
         content, sent = self.encode(spec, body)
-        sent = {**spec.required_headers, **sent}
-        if creds is not None and sign:
-            sent.update(self.auth_headers(creds, spec, path, {**sent, **(headers or {})}, content))
-        sent.update(headers or {})
-        sent = {k: v for k, v in sent.items() if v is not None}
-        return self.target.send(spec.method, path, headers=sent, content=content)
+        sent = {**self.base_headers(spec), **sent}
+        for attempt in range(THROTTLE_RETRIES + 1):
+            signed = dict(sent)
+            if creds is not None and sign:
+                signed.update(self.auth_headers(creds, spec, path + (f"?{query}" if query else ""),
+                                                {**sent, **(headers or {})}, content))
+            signed.update(headers or {})
+            signed = {k: v for k, v in signed.items() if v is not None}
+            ex = self.target.send(spec.method, path + (f"?{query}" if query else ""),
+                                  headers=signed, content=content)
+            if not self.throttled(ex) or attempt == THROTTLE_RETRIES:
+                return ex
+            self.target.wait_out_throttling(attempt)
+        raise AssertionError("unreachable")
+
+    def base_headers(self, spec: OperationSpec) -> dict[str, str]:
+        """Headers every request of `spec` carries besides auth (its documented ones)."""
+        return dict(spec.required_headers)
+
+    def spec(self, operation: str, method: str | None = None) -> OperationSpec:
+        return self.operations[operation] if method is None else self.specs[(operation, method)]
+
+    def throttled(self, ex: Exchange) -> bool:
+        return ex.status == 429
 
     def verify(self, operation: str, ex: Exchange, expect: Expect = Expect()) -> None:
         """Run every check on `ex`; fail the test (masked message) on any finding."""
-        findings = run_checks(Context(self, self.operations[operation], expect), ex)
+        spec = self.specs.get((operation, ex.method), self.operations[operation])
+        findings = run_checks(Context(self, spec, expect), ex)
         assert not findings, explain(findings)
 
     def fail(self, operation: str, check: str, message: str, ex: Exchange) -> None:
@@ -150,7 +178,7 @@ class Adapter:
     def submit_bodies(self) -> st.SearchStrategy[Any]:
         """Valid submit bodies: drawn from the request schema, then fixed up where the vendor's
         documented cross-field rules go beyond what the schema can say."""
-        return from_schema(self.request_schema(self.submit_op)).map(self.repair)
+        return from_schema(self.request_schema(self.submit_op), repair=self.repair)
 
     def repair(self, body: Any) -> Any:
         return body
