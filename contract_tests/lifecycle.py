@@ -44,14 +44,16 @@ def machine_for(adapter: Adapter) -> type[RuleBasedStateMachine]:
                 return multiple()
             adapter.target.budget.spend()
             ex = adapter.submit(self.owner, body)
-            if ex.status == 429:  # documented throttling: let the window pass
-                adapter.verify(adapter.submit_op, ex)
-                if adapter.target.is_mock:
-                    adapter.target.advance(1.0)
+            throttled = adapter.throttled(ex)  # a documented refusal under load: try later
+            adapter.verify(adapter.submit_op, ex,
+                           Expect() if throttled else Expect(status=adapter.accepted_status))
+            if throttled:
                 return multiple()
-            adapter.verify(adapter.submit_op, ex, Expect(status=adapter.accepted_status))
             task_id = adapter.task_id(ex)
-            assert task_id is not None, "an accepted submission names no task"
+            if task_id is None:
+                adapter.fail(adapter.submit_op, "task_id", "an accepted submission names no task",
+                             ex)
+            assert task_id is not None
             if adapter.state(ex) is not None:
                 self.observe(adapter.submit_op, task_id, ex)
             return task_id
