@@ -24,11 +24,11 @@ if TYPE_CHECKING:
 @dataclass(frozen=True)
 class Expect:
     """What a test expects beyond the contract: an exact status, one of some error codes,
-    or one particular schema among those documented for the status."""
+    or particular schemas among those documented for the status."""
 
     status: int | None = None
     codes: frozenset[str] | None = None  # "Family*" accepts any code starting "Family"
-    schema: str | None = None
+    schemas: tuple[str, ...] | None = None
 
 
 @dataclass(frozen=True)
@@ -38,8 +38,8 @@ class Context:
     expect: Expect = Expect()
 
     def documented_schemas(self, status: int) -> tuple[str, ...]:
-        if self.expect.schema is not None:
-            return (self.expect.schema,)
+        if self.expect.schemas is not None:
+            return self.expect.schemas
         return tuple(self.spec.responses.get(status, ()))
 
 

@@ -9,6 +9,7 @@ import pytest
 from hypothesis import settings
 
 from contract_tests.adapters.base import Adapter
+from contract_tests.receiver import Receiver
 from contract_tests.session import Kit, Options, parse_targets
 
 _KIT = pytest.StashKey[Kit]()
@@ -101,6 +102,15 @@ def adapter(kit: Kit, vendor: str, request: pytest.FixtureRequest) -> Iterator[A
     if found.credentials("A") is None:
         pytest.skip(f"no credentials for {vendor}: set {', '.join(found.credential_env)}")
     yield found
+
+
+@pytest.fixture(scope="session")
+def receiver(kit: Kit) -> Iterator[Receiver]:
+    public = kit.options.callback_url
+    port = int(os.environ.get("CONTRACT_CALLBACK_PORT", "8765")) if public else 0
+    running = Receiver(port, public)
+    yield running
+    running.close()
 
 
 @pytest.fixture

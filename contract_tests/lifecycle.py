@@ -9,15 +9,15 @@ longer be canceled, and another account never sees the task.
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from hypothesis import strategies as st
 from hypothesis.stateful import Bundle, RuleBasedStateMachine, multiple, precondition, rule
 
-from .adapters.base import Adapter
+from .adapters.base import Adapter, Credentials
 from .checks import Expect
-from .targets import Exchange
+from .targets import Exchange, Target
 
 # Small steps see every state; the day-long jump lets tasks expire (where documented).
 CLOCK_STEPS = st.sampled_from([0.5, 1.0, 3.0, 10.0, 40.0, 90_000.0])
@@ -83,23 +83,31 @@ def machine_for(adapter: Adapter) -> type[RuleBasedStateMachine]:
         @rule(task=tasks)
         def wait_until_it_ends(self, task: str) -> None:
             """Poll until the task reaches a terminal state, then once more: it must stay."""
-            for _ in self.waits():
-                ex = self.polled(task)
-                self.observe(adapter.poll_op, task, ex)
-                if adapter.terminal(self.seen[task]):
-                    self.observe(adapter.poll_op, task, self.polled(task))
-                    return
+            assert self.owner is not None
+            final = wait_for_end(adapter, self.owner, task,
+                                 lambda ex: self.observe(adapter.poll_op, task, ex))
+            if final is not None:
+                self.observe(adapter.poll_op, task, self.polled(task))
 
-        def waits(self) -> Iterator[None]:
-            if adapter.target.is_mock:
-                for step in MOCK_WAIT_STEPS:
-                    yield
-                    adapter.target.advance(step)
-                return
-            deadline = time.monotonic() + LIVE_WAIT_SECONDS
-            while time.monotonic() < deadline:
-                yield
-                time.sleep(LIVE_POLL_EVERY)
+        @precondition(lambda self: adapter.supports_batch and self.seen)
+        @rule()
+        def poll_all_at_once(self) -> None:
+            """A batch query lists exactly the account's own tasks it asked for."""
+            assert self.owner is not None
+            unknown = adapter.unknown_task_id()
+            ex = adapter.poll_many(self.owner, [*self.seen, unknown])
+            adapter.verify(adapter.poll_op, ex)
+            records = adapter.batch_records(ex)
+            if set(records) - set(self.seen):
+                adapter.fail(adapter.poll_op, "batch", "a batch answer lists ids nobody asked "
+                             "for or that do not exist", ex)
+            for task, record in records.items():
+                self.check(adapter.poll_op, task, adapter.record_state(record),
+                           adapter.record_has_results(record), ex)
+            if self.other is not None and adapter.batch_records(
+                    other := adapter.poll_many(self.other, list(self.seen))):
+                adapter.fail(adapter.poll_op, "account_isolation",
+                             "a batch query shows tasks of another account", other)
 
         @precondition(lambda self: adapter.target.is_mock)
         @rule(seconds=CLOCK_STEPS)
@@ -124,8 +132,11 @@ def machine_for(adapter: Adapter) -> type[RuleBasedStateMachine]:
             return ex
 
         def observe(self, operation: str, task: str, ex: Exchange) -> None:
-            state = adapter.state(ex)
-            problem = self.problem(task, state, adapter.has_results(ex))
+            self.check(operation, task, adapter.state(ex), adapter.has_results(ex), ex)
+
+        def check(self, operation: str, task: str, state: str | None, results: bool,
+                  ex: Exchange) -> None:
+            problem = self.problem(task, state, results)
             if problem is not None:
                 adapter.fail(operation, "lifecycle", problem, ex)
             adapter.passed(operation, "lifecycle")
@@ -146,3 +157,30 @@ def machine_for(adapter: Adapter) -> type[RuleBasedStateMachine]:
 
     Lifecycle.__name__ = f"{type(adapter).__name__}Lifecycle"
     return Lifecycle
+
+
+def wait_for_end(adapter: Adapter, creds: Credentials, task: str,
+                 seen: Callable[[Exchange], None] | None = None) -> Exchange | None:
+    """Poll `task` until it is in a terminal state (the mock's clock is moved on in growing
+    steps; a live vendor gets a time budget). Returns the final poll, or None on time-out."""
+    for _ in _waits(adapter.target):
+        ex = adapter.poll(creds, task)
+        adapter.verify(adapter.poll_op, ex)
+        if seen is not None:
+            seen(ex)
+        state = adapter.state(ex)
+        if state is not None and adapter.terminal(state):
+            return ex
+    return None
+
+
+def _waits(target: Target) -> Iterator[None]:
+    if target.is_mock:
+        for step in MOCK_WAIT_STEPS:
+            yield
+            target.advance(step)
+        return
+    deadline = time.monotonic() + LIVE_WAIT_SECONDS
+    while time.monotonic() < deadline:
+        yield
+        time.sleep(LIVE_POLL_EVERY)

@@ -6,6 +6,7 @@ blocking portal and is reached through `httpx.ASGITransport`, the others through
 from __future__ import annotations
 
 import json
+import threading
 import time
 from collections.abc import Iterator, Mapping
 from contextlib import ExitStack, contextmanager
@@ -146,6 +147,30 @@ class Target:
     def advance(self, seconds: float) -> None:
         """Move the mock's clock (only mocks have one)."""
         self._admin("POST", "/__admin/clock/advance", {"seconds": seconds})
+
+    def drain_callbacks(self) -> None:
+        """Have a mock deliver every callback that is due now."""
+        self._admin("POST", "/__admin/callbacks/drain")
+
+    @contextmanager
+    def clock_pushed(self, step: float = 5.0, every: float = 0.05) -> Iterator[None]:
+        """While a blocking call waits on a mock's clock, keep moving it from another thread."""
+        if not self.is_mock:
+            yield
+            return
+        done = threading.Event()
+
+        def push() -> None:
+            while not done.wait(every):
+                self.advance(step)
+
+        pusher = threading.Thread(target=push, daemon=True)
+        pusher.start()
+        try:
+            yield
+        finally:
+            done.set()
+            pusher.join()
 
     def now(self) -> float:
         """The target's idea of the time: a mock's (possibly advanced) clock, else ours."""

@@ -73,7 +73,9 @@ class Adapter:
     expired_states: ClassVar[frozenset[str]] = frozenset()  # where finished tasks end up
     canceled_state: ClassVar[str | None] = None
     cancelable_states: ClassVar[frozenset[str]] = frozenset()
-    callbacks: ClassVar[bool] = False
+    callbacks: ClassVar[bool] = False  # submit takes a callback URL (`with_callback`)
+    blocking: ClassVar[bool] = False  # submit can wait for the result (`blocking_body`)
+    blocking_schemas: ClassVar[tuple[str, ...] | None] = None  # what a blocking call answers
 
     def __init__(self, kit: Kit, target: Target, operations: list[OperationSpec],
                  catalogue: Catalogue, schemas: SchemaRegistry) -> None:
@@ -224,6 +226,33 @@ class Adapter:
     def cancel(self, creds: Credentials, task_id: str) -> Exchange:
         assert self.cancel_op is not None
         return self.call(self.cancel_op, creds, path_params={"task_id": task_id})
+
+    @property
+    def supports_batch(self) -> bool:
+        return type(self).poll_many is not Adapter.poll_many
+
+    def poll_many(self, creds: Credentials, task_ids: list[str]) -> Exchange:
+        raise NotImplementedError
+
+    def batch_records(self, ex: Exchange) -> dict[str, Any]:
+        """task id -> record in a batch answer."""
+        raise NotImplementedError
+
+    def record_state(self, record: Any) -> str | None:
+        raise NotImplementedError
+
+    def record_has_results(self, record: Any) -> bool:
+        raise NotImplementedError
+
+    def with_callback(self, body: Any, url: str) -> Any:
+        raise NotImplementedError
+
+    def blocking_body(self, body: Any) -> Any:
+        raise NotImplementedError
+
+    def callback_matches(self, final: Exchange, payload: Any) -> bool:
+        """Whether a callback payload is what the vendor documents for the finished task."""
+        raise NotImplementedError
 
     def terminal(self, state: str) -> bool:
         """A state with no documented way out, or whose only way out is expiry."""
