@@ -27,6 +27,9 @@ class ServerThread:
     def __init__(self, settings: Settings | None = None, host: str = "127.0.0.1") -> None:
         self._socket = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         self._socket.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        # Accepted sockets inherit this; asyncio does not set it on sockets handed to uvicorn,
+        # and without it every answer waits ~40 ms for the client's delayed ACK (Nagle).
+        self._socket.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         self._socket.bind((host, 0))
         port = self._socket.getsockname()[1]
         self.settings = replace(settings or Settings(), host=host, port=port)
