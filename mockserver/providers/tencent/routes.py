@@ -42,10 +42,8 @@ def _spec(action: str, method: str, request_schema: str, answers: tuple[str, ...
         action, method, "/", request_schema, {200: answers + ERRORS},
         request_content_type=("application/json" if method == "POST"
                               else "application/x-www-form-urlencoded"),
-        required_headers={"X-TC-Action": action, "X-TC-Version": VERSION,
-                          "X-TC-Region": "ap-guangzhou", "X-TC-Timestamp": "<unix seconds>",
-                          "Authorization": "TC3-HMAC-SHA256 Credential=..., SignedHeaders=..., "
-                                           "Signature=..."},
+        # Constant headers only; X-TC-Region, X-TC-Timestamp and Authorization (TC3) vary.
+        required_headers={"X-TC-Action": action, "X-TC-Version": VERSION},
         summary=summary + (GET_NOTE if method == "GET" else ""),
     )
 
