@@ -88,27 +88,32 @@ class _Components:
             return
         doc = self.registry.documents[schema]
         self.schemas[key] = {}  # placeholder first: schema files may refer to each other
-        self.schemas[key] = self._rewrite(copy.deepcopy(doc), doc.get("$id", ""), schema)
+        self.schemas[key] = self._rewrite(copy.deepcopy(doc), schema)
 
-    def _rewrite(self, node: Any, base: str, schema: str) -> Any:
+    def _rewrite(self, node: Any, schema: str) -> Any:
         if isinstance(node, list):
-            return [self._rewrite(item, base, schema) for item in node]
+            return [self._rewrite(item, schema) for item in node]
         if not isinstance(node, dict):
             return node
-        out = {k: self._rewrite(v, base, schema) for k, v in node.items()
+        out = {k: self._rewrite(v, schema) for k, v in node.items()
                if k not in ("$id", "$schema")}
         if isinstance(node.get("$ref"), str):
-            out["$ref"] = self._local(node["$ref"], base, schema)
+            out["$ref"] = self._local(node["$ref"], schema)
         return out
 
-    def _local(self, ref: str, base: str, schema: str) -> str:
+    def _target(self, ref: str, schema: str) -> tuple[str, str]:
+        """(schema file name, JSON pointer) that `ref`, found in `schema`, points at."""
+        base = self.registry.documents[schema].get("$id", "")
         target, fragment = urldefrag(urljoin(base, ref))
         name = self.by_id.get(target) or (schema if not target else None)
         if name is None:
             raise ValueError(f"{schema}: cannot resolve $ref {ref!r}")
+        return name, fragment
+
+    def _local(self, ref: str, schema: str) -> str:
+        name, fragment = self._target(ref, schema)
         self._add(name)
         return f"#/components/schemas/{component_name(name)}{fragment}"
-
 
     def untype_file_parts(self, schema: dict[str, Any]) -> None:
         """A multipart file part is bytes, not a JSON string: drop `type` where a property
@@ -127,9 +132,7 @@ class _Components:
         if not isinstance(node, dict) or depth < 0:
             return None
         if isinstance(node.get("$ref"), str):
-            base = self.registry.documents[schema].get("$id", "")
-            target, fragment = urldefrag(urljoin(base, node["$ref"]))
-            name = self.by_id.get(target) or schema
+            name, fragment = self._target(node["$ref"], schema)
             resolved: Any = self.registry.documents[name]
             for part in filter(None, fragment.split("/")):
                 resolved = resolved.get(part, {}) if isinstance(resolved, dict) else {}
