@@ -78,8 +78,10 @@ def conforms_to_schema(ctx: Context, ex: Exchange) -> str | None:
     problems = {n: list(schemas.errors(n, ex.json)) for n in names}
     if any(not errors for errors in problems.values()):
         return None
-    closest = min(names, key=lambda n: len(problems[n]))
-    error = best_match(problems[closest])
+    # The most specific complaint: the candidate whose best error sits deepest in the body.
+    best = {n: best_match(problems[n]) for n in names}
+    closest = max(names, key=lambda n: (len(best[n].absolute_path), -len(problems[n])))  # type: ignore[union-attr]
+    error = best[closest]
     assert error is not None
     return f"body does not match {closest}: {error.json_path}: {error.message}"
 

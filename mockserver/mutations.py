@@ -222,6 +222,29 @@ def fake_acceptance(body: Callable[[Call], Any], schema: str) -> Callable[[Call,
     return change
 
 
+def on_callback(vendor: str, edit: Edit) -> Callable[[Emulator], None]:
+    """Wrap the provider's `callback_body` so the payload it POSTs is edited (still valid)."""
+    def install(emulator: Emulator) -> None:
+        provider = emulator.providers[vendor]
+        original = provider.callback_body
+
+        def callback_body(task: Task) -> tuple[dict[str, object], str] | None:
+            found = original(task)
+            return None if found is None else (edit(copy.deepcopy(found[0])), found[1])
+
+        provider.callback_body = callback_body  # type: ignore[method-assign]
+
+    return install
+
+
+def media_type(value: str) -> Callable[[Call, Reply], Reply]:
+    return lambda call, reply: dataclasses.replace(reply, media_type=value)
+
+
+def _random_id(_: Any) -> str:
+    return str(uuid.uuid4())
+
+
 # --- generic mutants, one set per vendor ----------------------------------------------------
 
 # Where each vendor's error envelope carries its code (see schemas/<vendor>/error*.schema.json).
@@ -229,7 +252,7 @@ ERROR_CODE_PATHS = {
     "dashscope": "code",
     "acedata": "error.code",
     "tencent": "Response.Error.Code",
-    "gptge": "error.code",
+    "gptge": "message",  # gpt.ge errors carry no code; the message stands for it
 }
 
 
@@ -315,3 +338,76 @@ register("dashscope.async-header-optional", DS, "submit without X-DashScope-Asyn
 register("dashscope.auth-code-changed", DS, "a bad API key answers 403 AccessDenied",
          on_replies(DS, error(["InvalidApiKey"], "code"), lambda call, reply: dataclasses.replace(
              reply, status=403, body={**reply.body, "code": "AccessDenied"})))
+
+
+# --- Tencent --------------------------------------------------------------------------------
+
+TC = "tencent"
+
+
+def _tencent_error(code: str) -> Predicate:
+    return lambda call, reply: get_path(reply.body, "Response.Error.Code") == code
+
+
+def _tencent_done(call: Call, reply: Reply) -> bool:
+    return get_path(reply.body, "Response.JobStatusCode") == "5"
+
+
+register("tencent.status-code-int", TC, "JobStatusCode becomes a number instead of a string",
+         on_replies(TC, success(["QueryGlamPicJob"]),
+                    edit_body(replace_value("Response.JobStatusCode", int))))
+register("tencent.content-type-charset", TC,
+         "answers say application/json; charset=utf-8 (the SDK then ignores errors)",
+         on_replies(TC, lambda call, reply: True, media_type("application/json; charset=utf-8")))
+register("tencent.request-id-renamed", TC, "RequestId is spelled RequestID in success answers",
+         on_replies(TC, success(), edit_body(rename("Response.RequestId", "RequestID"))))
+register("tencent.job-not-exist-renamed", TC, "unknown jobs answer ResourceNotFound",
+         on_replies(TC, _tencent_error("FailedOperation.JobNotExist"), edit_body(replace_value(
+             "Response.Error.Code", lambda c: "ResourceNotFound"))))
+register("tencent.signature-not-checked", TC, "a forged signature is answered as a valid request",
+         on_replies(TC, _tencent_error("AuthFailure.SignatureFailure"), edit_body(replace_value(
+             "Response.Error.Code", lambda c: "FailedOperation.JobNotExist"))))
+register("tencent.done-without-results", TC, "finished jobs list no result images",
+         on_replies(TC, _tencent_done, edit_body(replace_value("Response.ResultImage",
+                                                               lambda r: []))))
+
+# --- AceData --------------------------------------------------------------------------------
+
+AD = "acedata"
+register("acedata.trace-id-missing", AD, "async generate answers lose trace_id",
+         on_replies(AD, success(["generate"]), edit_body(drop("trace_id"))))
+register("acedata.created-at-string", AD, "task records give created_at as a string",
+         on_replies(AD, success(["tasks"]), edit_body(replace_value("created_at", str))))
+register("acedata.unknown-task-empty-200", AD, "unknown task ids answer 200 with an empty record",
+         on_replies(AD, error(["not_found"], "error.code"),
+                    lambda call, reply: Reply(200, {}, "acedata/task-pending")))
+register("acedata.photo-url-renamed", AD, "finished photos carry url instead of image_url",
+         on_replies(AD, success(["tasks"]), edit_body(
+             lambda body: _rename_in_list(body, "response.data", "image_url", "url"))))
+register("acedata.callback-wrong-task", AD, "callbacks name another task id",
+         on_callback(AD, replace_value("task_id", _random_id)))
+
+# --- gpt.ge ---------------------------------------------------------------------------------
+
+GG = "gptge"
+register("gptge.state-as-string", GG, "data.state becomes a string",
+         on_replies(GG, success(["query_task"]), edit_body(replace_value("data.state", str))))
+register("gptge.image-renamed", GG, "finished tasks name their result image_url, not image",
+         on_replies(GG, success(["query_task"]), edit_body(rename("data.image", "image_url"))))
+register("gptge.unknown-task-200", GG, "unknown task ids answer 200 with data null",
+         on_replies(GG, lambda call, reply: reply.status == 404, lambda call, reply: Reply(
+             200, {"status": 200, "data": None}, "gptge/task-queued")))
+register("gptge.lenient-size", GG, "an out-of-range size is accepted",
+         on_replies(GG, lambda call, reply: is_error(reply) and "size" in str(
+             get_path(reply.body, "message")).lower(), fake_acceptance(
+             lambda call: {"status": 200, "data": {"task_id": str(uuid.uuid4())}},
+             "gptge/create-response")))
+register("gptge.callback-wrong-task", GG, "callbacks name another task id",
+         on_callback(GG, replace_value("data.task_id", _random_id)))
+
+
+def _rename_in_list(body: Any, path: str, old: str, new: str) -> Any:
+    for item in get_path(body, path) or []:
+        if isinstance(item, dict) and old in item:
+            item[new] = item.pop(old)
+    return body

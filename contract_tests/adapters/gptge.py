@@ -81,7 +81,7 @@ class GptGeAdapter(Adapter):
 
     def error_code(self, ex: Exchange) -> str | None:
         body = ex.json
-        if ex.status == 200 or not isinstance(body, dict):
+        if 200 <= ex.status < 300 or not isinstance(body, dict):
             return None
         message = body.get("message")
         for code, entry in self.catalogue.entries.items():
