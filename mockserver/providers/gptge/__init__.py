@@ -8,11 +8,9 @@ from __future__ import annotations
 import base64
 from typing import TYPE_CHECKING, Any
 
-import httpx
 from starlette.routing import BaseRoute
 
 from ...core.errors import VendorError
-from ...core.images import FetchPolicy, ImageFetcher, ImageSource
 from ...core.tasks import State, Task, Timing
 from ...results import result_url
 from ..base import OperationSpec, Provider, ResultFile
@@ -20,8 +18,6 @@ from .jobs import Processing
 from .models import FAILURE_STATES, STATE_DONE, finished_view, succeeded
 
 if TYPE_CHECKING:
-    from starlette.types import ASGIApp
-
     from ...runtime import Emulator
     from ...web import Call, Reply
 
@@ -41,9 +37,9 @@ class GptGe(Provider):
 
     def __init__(self, emulator: Emulator) -> None:
         super().__init__(emulator)
-        self._app: ASGIApp | None = None
-        self._own_fetcher: ImageFetcher | None = None
-        self.processing = Processing(emulator.store, self.fetcher, self._processed)
+        # The emulator's shared fetcher answers the mock's own URLs (fixture images) in-process,
+        # so `image_url` works the same in an in-process test app, which listens on no port.
+        self.processing = Processing(emulator.store, lambda: emulator.fetcher, self._processed)
         emulator.shutdown.append(self._close)
 
     def timing(self) -> Timing:  # type: ignore[override]
@@ -65,29 +61,6 @@ class GptGe(Provider):
         if task.state_at(self.emulator.clock.now()) is State.EXPIRED:
             return None
         return task
-
-    # --- source images ---------------------------------------------------------------------
-
-    def remember_app(self, app: ASGIApp) -> None:
-        self._app = app
-
-    def fetcher(self) -> ImageSource:
-        """The emulator's shared fetcher if the app provides one, else our own. Ours answers
-        URLs on the mock's own base URL in-process (its fixture images), so `image_url` works
-        the same in an in-process test app, which listens on no port."""
-        shared: ImageSource | None = getattr(self.emulator, "fetcher", None)
-        if shared is not None:
-            return shared
-        if self._own_fetcher is None:
-            settings = self.emulator.settings
-            own = f"{settings.base_url}/"
-            transport = httpx.ASGITransport(app=self._app) if self._app is not None else None
-            self._own_fetcher = ImageFetcher(
-                FetchPolicy(allow_hosts=settings.fetch_allow_hosts,
-                            deny_hosts=settings.fetch_deny_hosts),
-                transport_for=lambda url: transport if url.startswith(own) else None,
-            )
-        return self._own_fetcher
 
     def _processed(self, task_id: str, record: dict[str, Any]) -> None:
         """A task's processing ended: a failed check fails the task, then its callback is due."""
@@ -112,14 +85,9 @@ class GptGe(Provider):
 
     async def _close(self) -> None:
         await self.processing.close()
-        if self._own_fetcher is not None:
-            await self._own_fetcher.aclose()
-            self._own_fetcher = None
 
     def reset(self) -> None:
         self.processing.reset()
-        if self._own_fetcher is not None:
-            self._own_fetcher.clear_cache()
 
     # --- answers -----------------------------------------------------------------------------
 

@@ -94,7 +94,6 @@ async def create(call: Call) -> Reply:
         source = upload if job.image_url is None else None
         if source is not None:
             provider.processing.keep_source(task.id, source)
-        provider.remember_app(call.request.app)
         provider.processing.start(task, source)
     else:  # failed before any work (timeout, injected fault): nothing to process
         provider.schedule_callback(task)
