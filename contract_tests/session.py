@@ -121,7 +121,7 @@ class Kit:
 
     def in_process(self) -> InProcess:
         if self._in_process is None:
-            self._in_process = InProcess(self.mock_settings())
+            self._in_process = InProcess(self.mock_settings(), self.reference.schemas)
         return self._in_process
 
     def mock_settings(self) -> Settings:

@@ -18,6 +18,7 @@ import httpx
 from anyio.from_thread import BlockingPortal, start_blocking_portal
 
 from mockserver.app import create_app
+from mockserver.core.schemas import SchemaRegistry
 from mockserver.runtime import Emulator
 from mockserver.settings import Settings
 
@@ -75,10 +76,10 @@ class Transport(Protocol):
 class InProcess:
     """The mock app on an event loop in a blocking portal, called through ASGITransport."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, schemas: SchemaRegistry | None = None) -> None:
         self._stack = ExitStack()
         self.portal: BlockingPortal = self._stack.enter_context(start_blocking_portal("asyncio"))
-        self.app = create_app(settings)
+        self.app = create_app(emulator=Emulator(settings, schemas))
         self.emulator: Emulator = self.app.state.emulator
         self.portal.call(self.emulator.start)  # lifespan hooks: the callback dispatcher etc.
         self._client = httpx.AsyncClient(transport=httpx.ASGITransport(app=self.app),
@@ -205,12 +206,3 @@ def answers_as_mock(base_url: str) -> bool:
         return answer.status_code == 200 and "vendors" in answer.json()
     except (httpx.HTTPError, ValueError):
         return False
-
-
-@contextmanager
-def in_process(settings: Settings) -> Iterator[InProcess]:
-    running = InProcess(settings)
-    try:
-        yield running
-    finally:
-        running.close()
