@@ -84,3 +84,17 @@ def test_targets_accept_a_bare_url_or_vendor_urls() -> None:
     assert parse_targets(["http://127.0.0.1:9/"]) == {"*": "http://127.0.0.1:9"}
     assert parse_targets(["dashscope=https://dashscope.aliyuncs.com", "tencent=http://x"]) == {
         "dashscope": "https://dashscope.aliyuncs.com", "tencent": "http://x"}
+
+
+def test_a_url_that_is_not_a_mock_is_live_with_a_zero_budget_by_default() -> None:
+    from contract_tests.session import Kit, Options
+
+    kit = Kit(Options(targets={"dashscope": "http://127.0.0.1:9"}, vendors=("dashscope",)))
+    try:
+        assert kit.modes == {"dashscope": "live"} and kit.live
+        assert kit.budget.limit == 0 and not kit.budget.allows()
+        assert kit.profile.max_examples == settings.get_profile("contract-live").max_examples
+        adapter = kit.adapter("dashscope")
+        assert adapter.target.min_interval == 0.5 and not adapter.target.is_mock
+    finally:
+        kit.close()
