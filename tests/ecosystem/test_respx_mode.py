@@ -170,3 +170,15 @@ def test_nothing_is_patched_after_the_block() -> None:
     with InProcessMock() as mock:
         assert mock.router in HTTPCoreMocker.routers
     assert mock.router not in HTTPCoreMocker.routers
+
+
+def test_mock_fetches_input_images_from_the_public_host_in_process(inproc: InProcessMock) -> None:
+    """gpt.ge downloads `image_url`; a fixture URL on the public host is answered in-process."""
+    answer = httpx.post("https://api.gpt.ge/task/pic/idphoto",
+                        headers={"Authorization": "Bearer sk-app"},
+                        files={"image_url": (None, f"{PUBLIC_URL}/__admin/fixtures/face.jpg")},
+                        data={"size": "300x400", "format": "png", "sync": "1"}, timeout=60)
+    data = answer.json()["data"]
+    assert (data["state"], data["image_width"], data["image_height"]) == (1, 300, 400)
+    photo = httpx.get(data["image"])
+    assert photo.headers["content-type"] == "image/png"
