@@ -220,10 +220,14 @@ class Faults:
     async def intercept(self, call: Call) -> Reply | None:
         """Runs before every vendor handler: latency, then an injected error or a drop."""
         _current_call.set(call)
-        if not any(r.vendor == call.vendor and r.effect in REQUEST_EFFECTS for r in self.rules()):
+        candidates = [r for r in self.rules()
+                      if r.vendor == call.vendor and r.effect in REQUEST_EFFECTS]
+        if not candidates:
             return None
-        facts = Facts(call.vendor, call.operation, request_account(call.request.headers),
-                      request_document(call.request.headers.get("content-type", ""), call.body))
+        # Parse the body (maybe a large upload) only when some rule looks into it.
+        body = request_document(call.request.headers.get("content-type", ""), call.body) \
+            if any(r.body for r in candidates) else None
+        facts = Facts(call.vendor, call.operation, request_account(call.request.headers), body)
         fired = self.fire(facts, REQUEST_EFFECTS)
         if not fired:
             return None

@@ -66,6 +66,7 @@ def test_queue_full_code_defaults_to_each_vendors_429_code() -> None:
     providers = create_app(Settings()).state.emulator.providers
     assert queue_full_code(providers["dashscope"]) == "Throttling"
     assert queue_full_code(providers["acedata"]) == "too_many_requests"
+    assert queue_full_code(providers["gptge"]) == "too_many_requests"
 
 
 def test_documented_default_limits() -> None:

@@ -44,7 +44,8 @@ def check_in_catalogue(answer: httpx.Response) -> None:
 async def test_many_accounts_at_once(server) -> None:
     started = time.perf_counter()
     accepted: dict[int, list[str]] = {a: [] for a in range(ACCOUNTS)}
-    limits = httpx.Limits(max_connections=64)
+    # Idle connections expire before uvicorn's 5 s keep-alive timeout closes them under us.
+    limits = httpx.Limits(max_connections=64, keepalive_expiry=1.0)
     async with httpx.AsyncClient(base_url=server.base_url, limits=limits, timeout=30) as client:
 
         async def submit(account: int) -> tuple[int, str]:
