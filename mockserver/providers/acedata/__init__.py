@@ -11,6 +11,7 @@ from ...core.render import content_type, render_image
 from ...core.tasks import State, Task, Timing
 from ...results import result_url
 from ..base import OperationSpec, Provider, ResultFile
+from .inputs import PLACEHOLDER_HOSTS
 from .models import MODES, final_body, task_record
 
 if TYPE_CHECKING:
@@ -27,6 +28,11 @@ DEFAULTS: dict[str, object] = {
     "mismatched_keys": ["token-mismatched"],
     "used_up_keys": ["used-up-token"],
     "moderation_words": ["nsfw"],
+    # Input images (inputs.py, all INFERRED): hosts accepted unchecked, the real seconds the
+    # whole check may take, and how long a task with a failed input runs before it fails.
+    "placeholder_hosts": list(PLACEHOLDER_HOSTS),
+    "input_check_seconds": 30.0,
+    "failed_input_run_seconds": 0.0,
 }
 
 
@@ -48,6 +54,9 @@ class AceData(Provider):
     @property
     def sync_timeout(self) -> float:
         return float(self.option("sync_timeout_seconds", DEFAULTS["sync_timeout_seconds"]))  # type: ignore[arg-type]
+
+    def float_option(self, key: str) -> float:
+        return float(self.option(key, DEFAULTS[key]))  # type: ignore[arg-type]
 
     @property
     def photos_per_task(self) -> int:

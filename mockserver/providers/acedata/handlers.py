@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import asyncio
-import urllib.parse
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from ...core.auth import KeyStatus
@@ -11,7 +11,8 @@ from ...core.ids import object_id, uuid4
 from ...core.tasks import Task
 from ...limits import check_rate
 from ...web import Call, Reply
-from .models import DEFAULT_MODE, FETCH_FAILED, final_body, record_state, task_error
+from .inputs import judge
+from .models import DEFAULT_MODE, final_body, record_state, task_error
 
 if TYPE_CHECKING:
     from . import AceData
@@ -53,11 +54,12 @@ def _body(call: Call, schema: str) -> dict[str, Any]:
     return body
 
 
-def _check_inputs(call: Call, image_urls: list[Any]) -> tuple[str, str] | None:
-    """The one place the portrait inputs are judged (the image pipeline plugs in here).
+async def _check_inputs(call: Call, image_urls: list[Any]) -> tuple[str, str] | None:
+    """The one place the portrait inputs are judged.
 
-    Raises for a request the vendor refuses at once; returns (code, message) when the task is
-    accepted but will fail, as an unfetchable image does (seed 000: `api_error` "fetch failed").
+    Raises for a request the vendor refuses at once (shape: 400, moderation word in a URL: 403);
+    returns (code, message) when the task is accepted but will fail, as an unfetchable or
+    undecodable image does (seed 000: `api_error` "fetch failed"; see `inputs.py`).
     """
     if not image_urls or not all(isinstance(item, str) and item for item in image_urls):
         call.note["invalid"] = "image_urls must be a non-empty list of strings"
@@ -67,23 +69,27 @@ def _check_inputs(call: Call, image_urls: list[Any]) -> tuple[str, str] | None:
     urls = [item for item in image_urls if item.lower().startswith(("http://", "https://"))]
     if any(word in url.lower() for url in urls for word in words):
         raise VendorError("forbidden")
-    for url in urls:
-        host = (urllib.parse.urlsplit(url).hostname or "").lower()
-        if host == "invalid" or host.endswith(".invalid"):  # RFC 2606: never resolves
-            call.note["fails"] = f"unfetchable image {url}"
-            return FETCH_FAILED
-    return None
+    verdict = await judge(call.emulator.fetcher, image_urls,
+                          provider.keys_option("placeholder_hosts"),
+                          provider.float_option("input_check_seconds"))
+    if verdict is None:
+        return None
+    call.note["fails"] = verdict.detail
+    return verdict.error
 
 
 async def generate(call: Call) -> Reply:
     provider: AceData = call.provider  # type: ignore[assignment]
     _gate(call, "generate", 5)
     body = _body(call, "acedata/generate-request")
-    failure = _check_inputs(call, body["image_urls"])
+    failure = await _check_inputs(call, body["image_urls"])
     mode = body.get("mode", DEFAULT_MODE)
+    timing = provider.timing(mode)
+    if failure is not None:  # the inputs are fetched first: the task fails as it starts
+        timing = replace(timing, run_seconds=provider.float_option("failed_input_run_seconds"))
     task = call.emulator.engine.create(
         task_id=uuid4(), vendor=call.vendor, account=call.account or "", pool="headshots",
-        timing=provider.timing(mode), request=body, error=failure,
+        timing=timing, request=body, error=failure,
         data={"_id": object_id(), "trace_id": call.request_id, "template": body["template"],
               "mode": mode, "count": provider.photos_per_task},
     )

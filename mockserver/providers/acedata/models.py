@@ -30,6 +30,7 @@ API_ID = "53bcc3f7-12ec-4f04-8ca4-20f150dcde2a"
 # Seed 001: a task without a result answers `response: {task_id, status: "unknown", data: []}`.
 PENDING_STATUS = "unknown"
 FETCH_FAILED = ("api_error", "fetch failed")  # seed 000's error example
+INVALID_IMAGE = ("api_error", "invalid image")  # INFERRED: an input that is not a usable image
 BEIJING = timezone(timedelta(hours=8))  # photo ids are local (UTC+8) times, per seed 001
 _ACCOUNT_NS = uuid.UUID("6f1c3f0e-5d0a-4c55-9d55-acedacedaced")
 

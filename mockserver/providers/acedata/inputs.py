@@ -1,0 +1,97 @@
+"""AceData's portrait inputs (`image_urls`), judged with the shared image pipeline.
+
+Each item is an http(s) URL, a base64 string or a `data:` URI (seed 000 / drawai.json say "URL
+or base64"). The verdict is reached while the generate call is handled, before the task exists,
+and is stored with the task: the record, a blocking answer and a callback can never disagree,
+and a restart loses nothing. It is reported the way seed 000 shows it, as the task's failure
+(`api_error` "fetch failed"), never as a refusal of the submit: a blocking call answers it as its
+HTTP 500, an async call's record and callback carry it. Only the request's shape (400) and the
+moderation words (403) are refused at submit; see `handlers._check_inputs`.
+
+Emulation choices (docs/acedata.md, docs/images.md): hosts under the reserved documentation
+names (RFC 2606: example.com/.net/.org, `.example`) stand for a good image the mock cannot see and
+are accepted unchecked (option `placeholder_hosts`, empty list to fetch them too); `.invalid`
+names fail at once without a lookup (RFC 6761); a platform path such as seed 000's
+`/image/<base64>` is accepted unchecked.
+"""
+from __future__ import annotations
+
+import asyncio
+import fnmatch
+import urllib.parse
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from ...core.images import (ACEDATA_INPUT, ImageRejected, Problem, check_ref,
+                            load_and_inspect)
+from .models import FETCH_FAILED, INVALID_IMAGE
+
+if TYPE_CHECKING:
+    from ...core.images import ImageFetcher
+
+# Problem -> the task's (code, message). Only "fetch failed" is documented (seed 000); the
+# decode message and the byte cap's mapping are INFERRED (docs/images.md).
+PROBLEM_ERRORS: dict[Problem, tuple[str, str]] = {
+    Problem.DOWNLOAD_FAILED: FETCH_FAILED,
+    Problem.URL_FORBIDDEN: FETCH_FAILED,
+    Problem.TOO_MANY_BYTES: FETCH_FAILED,
+    Problem.DECODE_FAILED: INVALID_IMAGE,
+    Problem.UNSUPPORTED_FORMAT: INVALID_IMAGE,
+}
+PLACEHOLDER_HOSTS = ("example.com", "*.example.com", "example.net", "*.example.net",
+                     "example.org", "*.example.org", "*.example")
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """Why the inputs fail the task: the vendor's (code, message) and a detail for the journal."""
+
+    error: tuple[str, str]
+    detail: str
+
+
+def _host(ref: str) -> str | None:
+    """The lower-case host of an http(s) URL, else None (base64, data: URIs, paths)."""
+    if not ref[:8].lower().startswith(("http://", "https://")):
+        return None
+    try:
+        return (urllib.parse.urlsplit(ref).hostname or "").lower()
+    except ValueError:  # malformed; the fetcher's policy check names the problem
+        return ""
+
+
+def unchecked(ref: str, placeholders: frozenset[str]) -> bool:
+    """True for the references the mock accepts without looking (see the module doc)."""
+    if ref.startswith("/"):
+        return True
+    host = _host(ref)
+    return bool(host) and any(fnmatch.fnmatchcase(host, glob.lower()) for glob in placeholders)
+
+
+async def _judge_one(fetcher: ImageFetcher, ref: str, placeholders: frozenset[str]) -> None:
+    """Raise ImageRejected if `ref` would fail the task."""
+    host = _host(ref)
+    if host is not None:
+        check_ref(ref, policy=fetcher.policy)  # the fetch policy applies to placeholders too
+    if unchecked(ref, placeholders):
+        return
+    if host == "invalid" or (host or "").endswith(".invalid"):
+        raise ImageRejected(Problem.DOWNLOAD_FAILED, f"{host} never resolves (RFC 6761)")
+    # AceData has no face rule: skipping detection keeps a submit fast.
+    await load_and_inspect(fetcher, ref, ACEDATA_INPUT, detect_faces=False)
+
+
+async def judge(fetcher: ImageFetcher, refs: list[str], placeholders: frozenset[str],
+                budget: float) -> Verdict | None:
+    """The first failing item's verdict, or None. Each distinct item is judged once, in order;
+    the whole check is bounded by `budget` real seconds (past it: "fetch failed")."""
+    try:
+        async with asyncio.timeout(budget):
+            for ref in dict.fromkeys(item.strip() for item in refs):
+                await _judge_one(fetcher, ref, placeholders)
+    except ImageRejected as rejected:
+        return Verdict(PROBLEM_ERRORS.get(rejected.problem, INVALID_IMAGE),
+                       f"{rejected.problem.value}: {rejected.detail}")
+    except TimeoutError:
+        return Verdict(FETCH_FAILED, f"the inputs were not judged within {budget:g} s")
+    return None
