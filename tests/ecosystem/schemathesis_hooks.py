@@ -9,8 +9,9 @@ loopback (`fetch_allow_hosts`).
 Every Tencent call needs a TC3-HMAC-SHA256 signature, which a generator cannot produce. The
 hook signs each request to `/` the way the SDK's `unsignedPayload` option does (the body is not
 hashed, so the exact bytes Schemathesis sends do not matter), with the mock's default
-credential. The action, version and region headers stay as generated, so bad values are still
-tested; only a request that has no X-TC-Action at all is left unsigned.
+credential. A body that fits exactly one action's schema is sent with that action (otherwise
+almost every valid body would meet the wrong action); other headers stay as generated, so bad
+values are still tested; only a request that has no X-TC-Action at all is left unsigned.
 """
 from __future__ import annotations
 
@@ -19,12 +20,14 @@ import time
 from typing import Any
 
 import schemathesis
+from jsonschema import Draft202012Validator
 
 from mockserver.providers.tencent.signing import sign_request
 from mockserver.settings import DEFAULT_TENCENT_CREDENTIALS
 
 SECRET_ID, SECRET_KEY = next(iter(DEFAULT_TENCENT_CREDENTIALS.items()))
 SIGNED = ("Authorization", "X-TC-Timestamp", "X-TC-Content-SHA256")
+DEFAULT_REGION = "ap-guangzhou"
 CALLBACK_SINK = "http://127.0.0.1:9/callback"  # the discard port: nothing listens
 
 
@@ -42,6 +45,18 @@ def _header(headers: dict[str, Any], name: str) -> str | None:
     return next((str(v) for k, v in headers.items() if k.lower() == name.lower()), None)
 
 
+def _matching_action(case: Any) -> str | None:
+    """The one action (per the document's `x-dispatch`) whose request schema the generated
+    body satisfies, so a valid body is sent with its own action; None if not exactly one."""
+    dispatch = case.operation.definition.raw.get("x-dispatch")
+    if not dispatch or not isinstance(case.body, dict):
+        return None
+    components = case.operation.schema.raw_schema["components"]
+    fits = [action for action, entry in dispatch["operations"].items() if entry.get("request")
+            and Draft202012Validator({**entry["request"], "components": components}).is_valid(case.body)]
+    return fits[0] if len(fits) == 1 else None
+
+
 @schemathesis.hook
 def before_call(context: Any, case: Any, kwargs: dict[str, Any]) -> None:
     if case.operation.path != "/":
@@ -51,6 +66,14 @@ def before_call(context: Any, case: Any, kwargs: dict[str, Any]) -> None:
     action = _header(headers, "X-TC-Action")
     if action is None:
         return
+    action = _matching_action(case) or action
+    headers = {k: v for k, v in headers.items() if k.lower() != "x-tc-action"}
+    headers["X-TC-Action"] = action
+    # The mock requires X-TC-Region but the operation table does not list it (so the
+    # document cannot): send the SDK's default region when the generator did not.
+    if _header(headers, "X-TC-Region") is None:
+        headers["X-TC-Region"] = DEFAULT_REGION
+    case.headers = headers
     method = case.method.upper()
     default_type = "application/json" if method == "POST" else "application/x-www-form-urlencoded"
     content_type = _header(headers, "Content-Type") or default_type
