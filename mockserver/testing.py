@@ -214,3 +214,8 @@ def free_port(host: str = "127.0.0.1") -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
         probe.bind((host, 0))
         return int(probe.getsockname()[1])
+
+
+def fixture_url(base_url: str, name: str) -> str:
+    """The URL of a sample image the mock serves (see fixtures/images/README.md)."""
+    return f"{base_url}/__admin/fixtures/{name}"

@@ -141,11 +141,11 @@ TENCENT_TEMPLATE = ImageRules(
     min_width=300, min_height=300, min_exclusive=True,
     max_width=2000, max_height=2000, faces_min=1, faces_max=5, name="tencent template",
 )
-#: Tencent GlamPic user photo: single person ("仅支持单人照"), same byte/format
-#: limits; the 2000x2000 ImageResolutionExceed cap is assumed to apply too.
+#: Tencent GlamPic user photo: same byte/format limits; "if the photo holds several faces the
+#: largest is used" (seed 002), so it needs at least one; the 2000x2000 cap is assumed too.
 TENCENT_USER = ImageRules(
     formats=_TENCENT_FORMATS, max_bytes=_tencent_bytes_cap(10 * MiB),
-    max_width=2000, max_height=2000, faces_exactly=1, name="tencent user photo",
+    max_width=2000, max_height=2000, faces_min=1, name="tencent user photo",
 )
 #: gpt.ge ID photo (PicWish): <= 15 MB, <= 4096x4096, needs a face, URL <= 512 chars.
 GPTGE_IDPHOTO = ImageRules(

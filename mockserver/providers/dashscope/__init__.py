@@ -10,7 +10,8 @@ from ...core.ids import uuid4
 from ...core.render import content_type, render_image
 from ...core.tasks import State, Task, Timing
 from ..base import OperationSpec, Provider, ResultFile
-from .inputs import InputChecker, needs_check
+from ...core.input_checks import InputChecks, mark_pending, needs_check
+from .inputs import verdict
 from .models import DEFAULT_SIZE, PortraitJob
 
 if TYPE_CHECKING:
@@ -30,7 +31,7 @@ class DashScope(Provider):
 
     def __init__(self, emulator: Emulator) -> None:
         super().__init__(emulator)
-        self.inputs = InputChecker(self)
+        self.inputs = InputChecks(emulator.store, lambda task: verdict(self, task))
         emulator.shutdown.append(self.inputs.close)
 
     @staticmethod
@@ -38,8 +39,7 @@ class DashScope(Provider):
         """What the input check needs to know, stored with the task."""
         if not job.template_url and not job.user_urls:
             return {}
-        return {"inputs": "pending", "template_url": job.template_url,
-                "user_urls": list(job.user_urls), "size_from_template": bool(job.template_url)}
+        return mark_pending({"template_url": job.template_url, "user_urls": list(job.user_urls)})
 
     @property
     def allowed_sizes(self) -> frozenset[str]:

@@ -9,10 +9,12 @@ from starlette.routing import BaseRoute
 
 from ...core.errors import VendorError
 from ...core.ids import uuid4
+from ...core.input_checks import InputChecks, needs_check
 from ...core.render import content_type, render_image
 from ...core.schemas import schemas_root
 from ...core.tasks import State, Task, Timing
 from ..base import OperationSpec, Provider, ResultFile
+from .inputs import verdict
 
 if TYPE_CHECKING:
     from ...runtime import Emulator
@@ -47,6 +49,8 @@ class Tencent(Provider):
         doc = json.loads((schemas_root() / self.name / "catalogue.json").read_text("utf-8"))
         self.english = {code: e["message_en"] for code, e in doc["errors"].items()
                         if "message_en" in e}
+        self.inputs = InputChecks(emulator.store, lambda task: verdict(self, task))
+        emulator.shutdown.append(self.inputs.close)
 
     # --- options -------------------------------------------------------------------------
 
@@ -142,7 +146,7 @@ class Tencent(Provider):
             return None
         if int(index) >= task.data.get("num", 0):
             return None
-        if task.state_at(self.emulator.clock.now()) is not State.SUCCEEDED:
+        if needs_check(task) or task.state_at(self.emulator.clock.now()) is not State.SUCCEEDED:
             return None
         assert task.end_at is not None
         data = task.data

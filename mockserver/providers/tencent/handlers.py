@@ -10,6 +10,7 @@ from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl
 
+from ...core.input_checks import mark_pending
 from ...limits import check_rate
 from ...results import result_url
 from ...web import Call, Reply
@@ -109,18 +110,6 @@ async def api(call: Call) -> Reply:
     return await ACTIONS[action](call, read_params(call))
 
 
-async def _check_images(call: Call, job: models.GlamJob) -> tuple[str, str] | None:
-    """Where fetching and inspecting the template and user photos plugs in.
-
-    Wiring (pending the shared image pipeline on the Emulator): `core.images.load_and_inspect`
-    with `TENCENT_TEMPLATE` for `job.template_url` (faces >= len(job.user_urls)) and
-    `TENCENT_USER` for every user photo; map `ImageRejected.problem` through
-    `models.IMAGE_PROBLEM_CODES` and return `(code, catalogue message)`. The job then fails
-    (JobStatusCode "4") instead of the submit call, as the Query doc's example shows.
-    """
-    return None
-
-
 async def submit(call: Call, params: dict[str, Any]) -> Reply:
     provider = _provider(call)
     validate(call, "tencent/submit-request", params)
@@ -130,11 +119,11 @@ async def submit(call: Call, params: dict[str, Any]) -> Reply:
         raise TencentError("RequestLimitExceeded.JobNumExceed")
     job_id = models.new_job_id(account, call.now)
     job = models.plan_job(params, job_id)
-    failure = await _check_images(call, job)
-    call.emulator.engine.create(
+    task = call.emulator.engine.create(
         task_id=job_id, vendor=call.vendor, account=account, pool=POOL,
-        timing=provider.job_timing(), request=params, data=job.data(), error=failure,
+        timing=provider.job_timing(), request=params, data=mark_pending(job.data()),
     )
+    provider.inputs.start(task)
     call.task_id = job_id
     body = {"Response": {"JobId": job_id, "RequestId": call.request_id}}
     return Reply(200, body, "tencent/submit-response")
@@ -148,6 +137,7 @@ async def query(call: Call, params: dict[str, Any]) -> Reply:
     task = provider.own_task(job_id, call.account)
     if task is None:
         raise TencentError("FailedOperation.JobNotExist")
+    task = await provider.inputs.settled(task)
     base = call.emulator.settings.base_url
     urls = []
     if task.end_at is not None:

@@ -40,8 +40,9 @@ JOB_STATUS: dict[State, tuple[str, str, str]] = {
 # SubmitGlamPicJob has no business error codes and the Query doc shows a download failure inside
 # the job, so image problems fail the job instead of the submit call.
 IMAGE_PROBLEM_CODES: dict[Problem, str] = {
-    Problem.DOWNLOAD_FAILED: "FailedOperation.DownloadError",  # DOC Query example
-    Problem.URL_FORBIDDEN: "FailedOperation.DownloadError",  # the mock's fetch policy refused it
+    # SDK errorcodes.py; the Query doc's example shows FailedOperation.DownloadError instead.
+    Problem.DOWNLOAD_FAILED: "FailedOperation.ImageDownloadError",
+    Problem.URL_FORBIDDEN: "FailedOperation.ImageDownloadError",  # the fetch policy refused it
     Problem.TOO_MANY_BYTES: "FailedOperation.ImageSizeExceed",
     Problem.UNSUPPORTED_FORMAT: "FailedOperation.ImageDecodeFailed",
     Problem.DECODE_FAILED: "FailedOperation.ImageDecodeFailed",

@@ -10,11 +10,15 @@ from urllib.parse import urlencode, urlsplit
 import pytest
 
 from mockserver.providers.tencent.signing import sign_request
+from mockserver.testing import fixture_url
 
 SECRET_ID, SECRET_KEY = "AKIDmock", "mock-secret"
-TEMPLATE = "https://example.invalid/template.jpg"
-USER = "https://example.invalid/user.jpg"
-SUBMIT = {"TemplateUrl": TEMPLATE, "FaceInfos": [{"ImageUrls": [USER]}], "Num": 2}
+
+
+def fixture_submit(base_url: str) -> dict[str, Any]:
+    """A valid submit whose images are the mock's own fixtures (the job really fetches them)."""
+    return {"TemplateUrl": fixture_url(base_url, "template.jpg"),
+            "FaceInfos": [{"ImageUrls": [fixture_url(base_url, "face.jpg")]}], "Num": 2}
 
 
 def flatten(params: Any, prefix: str = "") -> list[tuple[str, str]]:
@@ -74,7 +78,8 @@ class Api:
         return response["Error"]["Code"], response["Error"]["Message"]
 
     async def submit(self, params: dict[str, Any] | None = None, **kwargs: Any) -> str:
-        return (await self.call("SubmitGlamPicJob", params or SUBMIT, **kwargs))["JobId"]
+        params = params or fixture_submit(self.mock.base_url)
+        return (await self.call("SubmitGlamPicJob", params, **kwargs))["JobId"]
 
     async def query(self, job_id: str, **kwargs: Any) -> dict[str, Any]:
         return await self.call("QueryGlamPicJob", {"JobId": job_id}, **kwargs)

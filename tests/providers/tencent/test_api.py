@@ -9,11 +9,17 @@ import pytest
 from PIL import Image
 
 from mockserver.settings import Settings
+from mockserver.testing import fixture_url
 
 pytestmark = pytest.mark.anyio
 
-SUBMIT = {"TemplateUrl": "https://example.invalid/t.jpg",
-          "FaceInfos": [{"ImageUrls": ["https://example.invalid/u.jpg"]}], "Num": 2}
+
+
+def body(api, template: str = "template.jpg", user: str = "face.jpg") -> dict:
+    """A valid submit whose images are the mock's own fixtures (the job fetches them)."""
+    base = api.mock.base_url
+    return {"TemplateUrl": fixture_url(base, template),
+            "FaceInfos": [{"ImageUrls": [fixture_url(base, user)]}], "Num": 2}
 BASE = Settings(validate_responses=True,
                 tencent_credentials={"AKIDmock": "mock-secret", "AKIDother": "other-secret"})
 OTHER = {"secret_id": "AKIDother", "secret_key": "other-secret"}
@@ -25,7 +31,7 @@ def settings() -> Settings:
 
 
 async def test_job_goes_waiting_running_done_with_downloadable_results(api, mock) -> None:
-    job_id = await api.submit(SUBMIT)
+    job_id = await api.submit(body(api))
     first, stamp, *_ = job_id.split("-")
     assert first.isdigit() and abs(int(stamp) - api.now()) <= 1 and job_id.endswith("-0")
     waiting = await api.query(job_id)
@@ -47,7 +53,7 @@ async def test_job_goes_waiting_running_done_with_downloadable_results(api, mock
 
 
 async def test_results_expire_after_one_hour_and_jobs_after_a_day(api, mock) -> None:
-    job_id = await api.submit(SUBMIT)
+    job_id = await api.submit(body(api))
     await mock.advance(40)
     url = (await api.query(job_id))["ResultImage"][0]
     await mock.advance(3600)
@@ -60,7 +66,7 @@ async def test_results_expire_after_one_hour_and_jobs_after_a_day(api, mock) -> 
 
 
 async def test_clarity_scales_the_results(api, mock) -> None:
-    job_id = await api.submit({**SUBMIT, "Num": 1, "Clarity": "x2"})
+    job_id = await api.submit({**body(api), "Num": 1, "Clarity": "x2"})
     await mock.advance(40)
     url = (await api.query(job_id))["ResultImage"][0]
     image = await mock.client.get(url)
@@ -68,11 +74,11 @@ async def test_clarity_scales_the_results(api, mock) -> None:
 
 
 async def test_one_job_at_a_time_per_account(api, mock) -> None:
-    first, second = await api.submit(SUBMIT), await api.submit(SUBMIT)
+    first, second = await api.submit(body(api)), await api.submit(body(api))
     await mock.advance(3)
     assert (await api.query(first))["JobStatusCode"] == "2"
     assert (await api.query(second))["JobStatusCode"] == "1"
-    other = await api.submit(SUBMIT, **OTHER)  # another SecretId is another account
+    other = await api.submit(body(api), **OTHER)  # another SecretId is another account
     await mock.advance(3)
     assert (await api.query(other, **OTHER))["JobStatusCode"] == "2"
     await mock.advance(28)
@@ -81,7 +87,7 @@ async def test_one_job_at_a_time_per_account(api, mock) -> None:
 
 
 async def test_jobs_are_private_to_their_account(api) -> None:
-    job_id = await api.submit(SUBMIT)
+    job_id = await api.submit(body(api))
     assert (await api.error("QueryGlamPicJob", {"JobId": job_id}, **OTHER))[0] == (
         "FailedOperation.JobNotExist")
     missing = await api.error("QueryGlamPicJob", {"JobId": "1-2-3"})
@@ -89,7 +95,7 @@ async def test_jobs_are_private_to_their_account(api) -> None:
 
 
 async def test_failed_job_view(api, mock) -> None:
-    job_id = await api.submit(SUBMIT)
+    job_id = await api.submit(body(api))
     task = mock.emulator.store.get_task(job_id)
     task.outcome, task.error_code = "failed", "FailedOperation.DownloadError"
     task.error_message = "文件下载失败。"
@@ -103,17 +109,17 @@ async def test_failed_job_view(api, mock) -> None:
 
 
 async def test_styles_default_to_a_non_repeating_order_and_balanced_for_groups(api, mock) -> None:
-    single = await api.submit({**SUBMIT, "Num": 4})
+    single = await api.submit({**body(api), "Num": 4})
     styles = mock.emulator.store.get_task(single).data["styles"]
     assert sorted(styles) == ["balanced", "beautiful", "real", "textured"]
-    group = {**SUBMIT, "FaceInfos": SUBMIT["FaceInfos"] * 2, "Style": ["real"]}  # ignored
+    group = {**body(api), "FaceInfos": body(api)["FaceInfos"] * 2, "Style": ["real"]}  # ignored
     assert mock.emulator.store.get_task(await api.submit(group)).data["styles"] == ["balanced"] * 2
 
 
 async def test_logo_switch(api, mock) -> None:
     for extra, logo in (({}, "default"), ({"LogoAdd": 0}, "none"), ({"LogoAdd": 7}, "default"),
                         ({"LogoParam": {"LogoUrl": "https://l.invalid/l.png"}}, "custom")):
-        job_id = await api.submit({**SUBMIT, **extra})
+        job_id = await api.submit({**body(api), **extra})
         assert mock.emulator.store.get_task(job_id).data["logo"] == logo, extra
 
 
@@ -123,15 +129,15 @@ class TestLimits:
         return replace(BASE, vendors={"tencent": {"max_queued_jobs": 1, "query_qps": 2}})
 
     async def test_queued_job_cap(self, api, mock) -> None:
-        await api.submit(SUBMIT)
+        await api.submit(body(api))
         await mock.advance(3)  # the first job runs; the second waits; a third is one too many
-        await api.submit(SUBMIT)
-        code, message = await api.error("SubmitGlamPicJob", SUBMIT)
+        await api.submit(body(api))
+        code, message = await api.error("SubmitGlamPicJob", body(api))
         assert (code, message) == ("RequestLimitExceeded.JobNumExceed", "同时处理的任务数过多，请稍后重试。")
-        await api.submit(SUBMIT, **OTHER)
+        await api.submit(body(api), **OTHER)
 
     async def test_request_rate_per_account(self, api, mock) -> None:
-        job_id = await api.submit(SUBMIT)
+        job_id = await api.submit(body(api))
         await api.query(job_id)
         await api.query(job_id)
         assert (await api.error("QueryGlamPicJob", {"JobId": job_id}))[0] == "RequestLimitExceeded"
@@ -146,13 +152,13 @@ class TestBodyLimit:
         return replace(BASE, vendors={"tencent": {"max_body_bytes": 64}})
 
     async def test_large_body(self, api) -> None:
-        big = {**SUBMIT, "TemplateUrl": "https://example.invalid/" + "t" * 100}
+        big = {**body(api), "TemplateUrl": "https://example.invalid/" + "t" * 100}
         code, _ = await api.error("SubmitGlamPicJob", big)
         assert code == "FailedOperation.RequestEntityTooLarge"
 
 
 async def test_journal_names_the_action_and_masks_the_signature(api, mock) -> None:
-    job_id = await api.submit(SUBMIT)
+    job_id = await api.submit(body(api))
     journal = (await mock.client.get("/__admin/requests", params={"vendor": "tencent"})).json()
     entry = journal["requests"][0]
     assert (entry["operation"], entry["account"], entry["task_id"]) == (
@@ -169,7 +175,7 @@ async def test_fault_rules_match_tencent_actions(api, mock) -> None:
     for rule in rules:
         added = await mock.client.post("/__admin/faults", json=rule)
         assert added.status_code in (200, 201), added.text
-    job_id = await api.submit(SUBMIT)
+    job_id = await api.submit(body(api))
     assert await api.error("QueryGlamPicJob", {"JobId": job_id}) == (
         "ResourceUnavailable.InArrears", "账号已欠费。")
     await mock.advance(40)

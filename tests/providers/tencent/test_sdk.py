@@ -16,6 +16,7 @@ from tencentcloud.common.exception.tencent_cloud_sdk_exception import TencentClo
 
 from mockserver.core.errors import VendorError
 from mockserver.settings import Settings
+from mockserver.testing import fixture_url
 
 T, U = "https://example.invalid/t.jpg", "https://example.invalid/u.jpg"
 IPV = "InvalidParameterValue."
@@ -30,10 +31,13 @@ def settings() -> Settings:
                     tencent_credentials={"AKIDmock": "mock-secret", "AKIDother": "other-secret"})
 
 
-def submit_request(**fields: Any) -> models.SubmitGlamPicJobRequest:
+def submit_request(base_url: str | None = None, **fields: Any) -> models.SubmitGlamPicJobRequest:
+    """With `base_url`, the images are the mock's fixtures, so the job can succeed."""
+    template, user = ((fixture_url(base_url, "template.jpg"), fixture_url(base_url, "face.jpg"))
+                      if base_url else (T, U))
+    images = {"TemplateUrl": template, "FaceInfos": [{"ImageUrls": [user]}]}
     request = models.SubmitGlamPicJobRequest()
-    request.from_json_string(json.dumps({"TemplateUrl": T, "FaceInfos": [{"ImageUrls": [U]}],
-                                         **fields}))
+    request.from_json_string(json.dumps({**images, **fields}))
     return request
 
 
@@ -61,7 +65,8 @@ def sdk_error(call: Callable[[], Any]) -> TencentCloudSDKException:
 
 def test_submit_query_until_done_and_download(server, client) -> None:
     sdk = client()
-    job_id = sdk.SubmitGlamPicJob(submit_request(Num=2, Style=["real", "beautiful"])).JobId
+    job_id = sdk.SubmitGlamPicJob(
+        submit_request(server.base_url, Num=2, Style=["real", "beautiful"])).JobId
     waiting = sdk.QueryGlamPicJob(query_request(job_id))
     assert (waiting.JobStatusCode, waiting.JobStatusMsg) == ("1", "排队中")
     server.emulator.clock.advance(3)
@@ -180,7 +185,7 @@ def test_every_catalogue_code_is_parsed_by_the_sdk(server, client) -> None:
 async def test_async_client_round_trip(server, sdk_profile) -> None:
     async with aiart_client_async.AiartClient(Credential(*KEY), "ap-guangzhou",
                                               sdk_profile(server)) as sdk:
-        job_id = (await sdk.SubmitGlamPicJob(submit_request(Num=1))).JobId
+        job_id = (await sdk.SubmitGlamPicJob(submit_request(server.base_url, Num=1))).JobId
         assert (await sdk.QueryGlamPicJob(query_request(job_id))).JobStatusCode == "1"
         server.emulator.clock.advance(40)
         done = await sdk.QueryGlamPicJob(query_request(job_id))

@@ -1,0 +1,72 @@
+"""Input checks that run after a task is accepted, as the vendors do (download, decode, faces).
+
+A vendor gives a `verdict(task)` coroutine; `InputChecks` runs it once per task in the
+background from submit, lets a query wait for it (so a task never shows success and later
+failure), and stores the verdict with the task, so it survives a restart: a task whose check
+never finished is checked again on its next query.
+"""
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from .store import Store
+from .tasks import Task
+
+PENDING, CHECKED = "pending", "checked"
+
+
+@dataclass(frozen=True)
+class Verdict:
+    failure: tuple[str, str] | None = None  # (error code, message) that fails the task
+    data: dict[str, Any] = field(default_factory=dict)  # facts to keep with the task
+
+
+def mark_pending(data: dict[str, Any]) -> dict[str, Any]:
+    """Task data for a task whose inputs still have to be checked."""
+    return {**data, "inputs": PENDING}
+
+
+def needs_check(task: Task) -> bool:
+    return task.data.get("inputs") == PENDING
+
+
+class InputChecks:
+    def __init__(self, store: Store, verdict: Callable[[Task], Awaitable[Verdict]]) -> None:
+        self._store = store
+        self._verdict = verdict
+        self._running: dict[str, asyncio.Task[None]] = {}
+
+    def start(self, task: Task) -> None:
+        """Begin checking in the background so the first query rarely has to wait."""
+        if needs_check(task) and task.id not in self._running:
+            job = asyncio.get_running_loop().create_task(self._check(task.id))
+            self._running[task.id] = job
+            job.add_done_callback(lambda _: self._running.pop(task.id, None))
+
+    async def settled(self, task: Task) -> Task:
+        """The task once its inputs have been checked."""
+        if not needs_check(task):
+            return task
+        self.start(task)
+        await asyncio.shield(self._running[task.id])
+        return self._store.get_task(task.id) or task
+
+    async def _check(self, task_id: str) -> None:
+        task = self._store.get_task(task_id)
+        if task is None:
+            return
+        verdict = await self._verdict(task)
+        task = self._store.get_task(task_id) or task  # reload: a cancel may have landed meanwhile
+        if verdict.failure and task.outcome == "succeeded":  # an injected failure wins
+            task.outcome = "failed"
+            task.error_code, task.error_message = verdict.failure
+        task.data.update(verdict.data, inputs=CHECKED)
+        self._store.put_task(task)
+
+    async def close(self) -> None:
+        for job in list(self._running.values()):
+            job.cancel()
+        await asyncio.gather(*self._running.values(), return_exceptions=True)
