@@ -45,7 +45,7 @@ class Emulator:
         saved_offset = float(self.store.get_meta(CLOCK_OFFSET_KEY) or 0.0)
         self.clock = Clock(settings.time_scale, saved_offset)
         self.clock.on_change(lambda offset: self.store.set_meta(CLOCK_OFFSET_KEY, repr(offset)))
-        self.schemas = schemas or SchemaRegistry()
+        self.schemas = schemas or SchemaRegistry.shared()
         self.journal = Journal(settings.journal_size)
         self.limiter = RateLimiter()
         self.engine = TaskEngine(self.clock, self.store)

@@ -18,9 +18,12 @@ import io
 import threading
 from dataclasses import dataclass
 
-import cv2
-import numpy as np
+from typing import TYPE_CHECKING
+
 from PIL import Image
+
+if TYPE_CHECKING:
+    import cv2
 
 from .image_fetch import (
     FetchPolicy,
@@ -189,6 +192,8 @@ def _cascade() -> cv2.CascadeClassifier:
     # CascadeClassifier is not thread-safe, and to_thread uses a pool: one per thread.
     cascade: cv2.CascadeClassifier | None = getattr(_tls, "cascade", None)
     if cascade is None:
+        import cv2  # OpenCV costs ~0.3 s to import: only when the first face is looked for
+
         cascade = cv2.CascadeClassifier(
             cv2.data.haarcascades + "haarcascade_frontalface_default.xml"
         )
@@ -225,6 +230,9 @@ def detect_faces(img: Image.Image) -> list[Box]:
 
 
 def _find_faces(img: Image.Image, orientation: int, stored_size: tuple[int, int]) -> list[Box]:
+    import cv2
+    import numpy as np
+
     gray_img = img if img.mode == "L" else img.convert("L")
     method = _TRANSPOSE.get(orientation)
     if method is not None:

@@ -21,7 +21,6 @@ from PIL import Image, ImageOps
 
 from ...core.images import GPTGE_IDPHOTO, ImageRejected, ImageSource, inspect
 from ...core.tasks import Task
-from .idphoto import FaceBox, NoFaceFound, render_id_photo
 from .models import (
     MAX_IMAGE_BYTES, STATE_DONE, STATE_FAILED, STATE_INVALID_IMAGE, default_size, problem_state,
 )
@@ -46,6 +45,8 @@ def render_source(data: bytes, params: dict[str, Any]) -> dict[str, Any]:
     faces (no face: state -1) and the largest one is framed, so the verdict and the framing
     always agree.
     """
+    from .idphoto import FaceBox, NoFaceFound, render_id_photo  # OpenCV: keep it off start-up
+
     started = time.perf_counter()
     try:
         found = inspect(data, GPTGE_IDPHOTO)
