@@ -131,8 +131,7 @@ class InProcessMock(MockHandle):
 
     def drain_callbacks(self) -> None:
         """Deliver every callback that is due now and wait for the attempts to finish."""
-        if self.callbacks is not None:
-            self._running_portal().call(self.callbacks.drain)
+        self._running_portal().call(self.callbacks.drain)
 
     # --- answering ----------------------------------------------------------------------------
 

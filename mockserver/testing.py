@@ -6,7 +6,7 @@ import socket
 import threading
 import time
 from dataclasses import replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import uvicorn
 from starlette.applications import Starlette
@@ -16,6 +16,10 @@ from .core.journal import Entry, Journal
 from .core.tasks import Task
 from .runtime import Emulator
 from .settings import Settings
+
+if TYPE_CHECKING:
+    from .core.callbacks import CallbackDispatcher
+    from .faults import FaultRule, Faults
 
 
 class ServerThread:
@@ -114,24 +118,21 @@ class MockHandle:
         return self.emulator.journal
 
     @property
-    def callbacks(self) -> Any:
+    def callbacks(self) -> CallbackDispatcher:
         """The callback dispatcher (`.records()`, `.get(id)`, async `.drain()`)."""
-        return getattr(self.emulator, "callbacks", None)
+        return self.emulator.callbacks
 
     def callback_records(self, vendor: str | None = None,
                          task_id: str | None = None) -> list[dict[str, Any]]:
-        dispatcher = self.callbacks
-        return [] if dispatcher is None else dispatcher.records(vendor, task_id)
+        return self.callbacks.records(vendor, task_id)
 
     @property
-    def faults(self) -> Any:
+    def faults(self) -> Faults:
         """The fault rules (`.add(rule)`, `.rules()`, `.remove(id)`, `.clear()`)."""
-        return getattr(self.emulator, "faults", None)
+        return self.emulator.faults
 
-    def add_fault(self, **rule: Any) -> Any:
-        """`add_fault(vendor="dashscope", effect="error", code="Throttling")`; see docs/faults."""
-        if self.faults is None:
-            raise RuntimeError("this build of the emulator has no fault injection")
+    def add_fault(self, **rule: Any) -> FaultRule:
+        """`add_fault(vendor="dashscope", effect="error", code="Throttling")`; docs/faults.md."""
         return self.faults.add(rule)
 
     @property
