@@ -11,8 +11,8 @@ moderation words (403) are refused at submit; see `handlers._check_inputs`.
 Emulation choices (docs/acedata.md, docs/images.md): hosts under the reserved documentation
 names (RFC 2606: example.com/.net/.org, `.example`) stand for a good image the mock cannot see and
 are accepted unchecked (option `placeholder_hosts`, empty list to fetch them too); `.invalid`
-names fail at once without a lookup (RFC 6761); a platform path such as seed 000's
-`/image/<base64>` is accepted unchecked.
+names fail at once without a lookup (RFC 6761); a platform path of seed 000's form
+`/image/<base64>` is accepted unchecked (only that prefix: base64 JPEG data starts with "/9j/").
 """
 from __future__ import annotations
 
@@ -38,6 +38,7 @@ PROBLEM_ERRORS: dict[Problem, tuple[str, str]] = {
     Problem.DECODE_FAILED: INVALID_IMAGE,
     Problem.UNSUPPORTED_FORMAT: INVALID_IMAGE,
 }
+PLATFORM_PATH = "/image/"  # seed 000's generate example sends such an item
 PLACEHOLDER_HOSTS = ("example.com", "*.example.com", "example.net", "*.example.net",
                      "example.org", "*.example.org", "*.example")
 
@@ -62,7 +63,7 @@ def _host(ref: str) -> str | None:
 
 def unchecked(ref: str, placeholders: frozenset[str]) -> bool:
     """True for the references the mock accepts without looking (see the module doc)."""
-    if ref.startswith("/"):
+    if ref.startswith(PLATFORM_PATH):
         return True
     host = _host(ref)
     return bool(host) and any(fnmatch.fnmatchcase(host, glob.lower()) for glob in placeholders)
