@@ -24,6 +24,7 @@ CLOCK_STEPS = st.sampled_from([0.5, 1.0, 3.0, 10.0, 40.0, 90_000.0])
 # Waiting for a task to end: growing clock steps on a mock, polls within a time budget live.
 MOCK_WAIT_STEPS = (1.0, 2.0, 5.0, 10.0, 30.0, 60.0, 120.0, 300.0, 600.0)
 LIVE_WAIT_SECONDS, LIVE_POLL_EVERY = 300.0, 5.0
+LINGER_SECONDS = 60.0  # well inside every vendor's retention, well past any queue or run
 
 
 def machine_for(adapter: Adapter) -> type[RuleBasedStateMachine]:
@@ -79,6 +80,14 @@ def machine_for(adapter: Adapter) -> type[RuleBasedStateMachine]:
                              f"cancel was refused while the task was still {state}", ex)
             adapter.passed(adapter.cancel_op, "cancel_semantics")
             self.observe(adapter.poll_op, task, after)
+            if state == adapter.canceled_state:  # and it stays canceled as time goes on
+                self.linger()
+                self.observe(adapter.poll_op, task, self.polled(task))
+
+        def linger(self) -> None:
+            """Let time pass before looking again at a task that should not move any more."""
+            if adapter.target.is_mock:
+                adapter.target.advance(LINGER_SECONDS)
 
         @rule(task=tasks)
         def wait_until_it_ends(self, task: str) -> None:
@@ -87,6 +96,7 @@ def machine_for(adapter: Adapter) -> type[RuleBasedStateMachine]:
             final = wait_for_end(adapter, self.owner, task,
                                  lambda ex: self.observe(adapter.poll_op, task, ex))
             if final is not None:
+                self.linger()
                 self.observe(adapter.poll_op, task, self.polled(task))
 
         @precondition(lambda self: adapter.supports_batch and self.seen)

@@ -15,6 +15,7 @@ from functools import cached_property
 from typing import Any, Protocol
 
 import httpx
+import numpy  # noqa: F401 - see InProcess
 from anyio.from_thread import BlockingPortal, start_blocking_portal
 
 from mockserver.app import create_app
@@ -74,7 +75,11 @@ class Transport(Protocol):
 
 
 class InProcess:
-    """The mock app on an event loop in a blocking portal, called through ASGITransport."""
+    """The mock app on an event loop in a blocking portal, called through ASGITransport.
+
+    The mock imports NumPy/OpenCV lazily on its loop thread while Hypothesis, on the test
+    thread, looks NumPy up too: importing it up front (above) avoids a half-imported module.
+    """
 
     def __init__(self, settings: Settings, schemas: SchemaRegistry | None = None) -> None:
         self._stack = ExitStack()

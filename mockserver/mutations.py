@@ -321,7 +321,8 @@ register("dashscope.unknown-task-404", DS, "unknown task ids answer 404 NotFound
              "dashscope/error")))
 register("dashscope.cancel-running-accepted", DS,
          "cancel of a task that is no longer PENDING is acknowledged (and ignored)",
-         on_replies(DS, lambda call, reply: call.operation == "cancel_task" and is_error(reply),
+         on_replies(DS, lambda call, reply: call.operation == "cancel_task" and get_path(
+             reply.body, "code") == "UnsupportedOperation",
                     lambda call, reply: Reply(200, {"request_id": call.request_id},
                                               "dashscope/cancel-response")))
 register("dashscope.canceled-resumes", DS, "a CANCELED task later runs after all",
