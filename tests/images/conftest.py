@@ -27,8 +27,10 @@ from starlette.routing import Route
 from mockserver.app import create_app
 from mockserver.core.schemas import SchemaRegistry
 from mockserver.providers.gptge.models import FAILURE_STATES
+from mockserver.providers.tencent.signing import sign_request
 from mockserver.runtime import Emulator
 from mockserver.settings import Settings
+from mockserver.testing import fixture_url
 
 T = TypeVar("T")
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "images"
@@ -148,8 +150,9 @@ class Vendors:
     """One in-process mock and the calls that send one image reference to each vendor.
 
     Answers: `ok`; `submit <status> <code>` for a refused submit (gpt.ge has no code in its
-    body: `submit <status>`); `FAILED <code>` (DashScope), `failed <code>: <message>` (AceData)
-    or `state <n>` (gpt.ge) for a task that failed.
+    body: `submit <status>`; Tencent answers HTTP 200: `submit <code>`); `FAILED <code>`
+    (DashScope, Tencent), `failed <code>: <message>` (AceData) or `state <n>` (gpt.ge) for a
+    task that failed.
     """
 
     def __init__(self, emulator: Emulator, client: httpx.AsyncClient) -> None:
@@ -158,7 +161,7 @@ class Vendors:
         self.base_url = emulator.settings.base_url
 
     def fixture_url(self, name: str) -> str:
-        return f"{self.base_url}/__admin/fixtures/{name}"
+        return fixture_url(self.base_url, name)
 
     async def advance(self, seconds: float) -> None:
         answer = await self.client.post("/__admin/clock/advance", json={"seconds": seconds})
@@ -192,6 +195,33 @@ class Vendors:
         assert output["task_status"] == "FAILED", output
         self._catalogued("dashscope", output["code"])
         return f"FAILED {output['code']}"
+
+    async def _tencent(self, action: str, params: dict[str, Any]) -> dict[str, Any]:
+        secret_id, secret_key = next(iter(self.emulator.settings.tencent_credentials.items()))
+        headers, body = sign_request(
+            secret_id=secret_id, secret_key=secret_key, host=httpx.URL(self.base_url).netloc
+            .decode(), action=action, timestamp=int(self.emulator.clock.now()), params=params)
+        answer = await self.client.post("/", content=body, headers=headers, timeout=HTTP_TIMEOUT)
+        assert answer.status_code == 200, answer.text  # API 3.0 errors are HTTP 200 too
+        response: dict[str, Any] = answer.json()["Response"]
+        if "Error" in response:
+            self._catalogued("tencent", response["Error"]["Code"])
+        return response
+
+    async def tencent(self, *, template: str, users: list[str]) -> str:
+        params = {"TemplateUrl": template, "Num": 1,
+                  "FaceInfos": [{"ImageUrls": [url]} for url in users]}
+        submitted = await self._tencent("SubmitGlamPicJob", params)
+        if "Error" in submitted:
+            return f"submit {submitted['Error']['Code']}"
+        await self.advance(60)
+        job = await self._tencent("QueryGlamPicJob", {"JobId": submitted["JobId"]})
+        assert "Error" not in job, job
+        if job["JobStatusCode"] == "5":
+            return "ok"
+        assert job["JobStatusCode"] == "4", job
+        self._catalogued("tencent", job["JobErrorCode"])
+        return f"FAILED {job['JobErrorCode']}"
 
     async def acedata(self, ref: str, *, blocking: bool = False) -> str:
         headers = {"authorization": "Bearer images"}

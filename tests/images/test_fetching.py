@@ -12,14 +12,15 @@ from .conftest import SLOW_SECONDS, ByteServer, Vendors, fixture_bytes, image_se
 pytestmark = pytest.mark.anyio
 
 DOWNLOAD_ERRORS = {"dashscope": "FAILED InvalidURL", "acedata": "failed api_error: fetch failed",
-                   "gptge": "state -3"}
+                   "gptge": "state -3", "tencent": "FAILED FailedOperation.ImageDownloadError"}
 
 
 async def each_vendor(vendors: Vendors, ref: str) -> dict[str, str]:
-    """One input image sent to every vendor (DashScope: as the user photo)."""
+    """One input image sent to every vendor (DashScope and Tencent: as the user photo)."""
     template = vendors.fixture_url("template.jpg")
     return {"dashscope": await vendors.dashscope(user=ref, template=template),
-            "acedata": await vendors.acedata(ref), "gptge": await vendors.gptge(url=ref)}
+            "acedata": await vendors.acedata(ref), "gptge": await vendors.gptge(url=ref),
+            "tencent": await vendors.tencent(template=template, users=[ref])}
 
 
 @pytest.mark.parametrize("settings", [image_settings(
@@ -83,3 +84,5 @@ async def test_both_modes(mock, byte_server: ByteServer) -> None:
     assert await vendors.acedata(bad) == "failed api_error: fetch failed"
     assert await vendors.gptge(url=good) == "ok"
     assert await vendors.gptge(url=bad) == "state -3"
+    assert await vendors.tencent(template=template, users=[good]) == "ok"
+    assert await vendors.tencent(template=template, users=[bad]) == DOWNLOAD_ERRORS["tencent"]

@@ -1,5 +1,6 @@
 """Property: whatever bytes arrive as an input image, through whichever door each vendor offers
-(AceData base64 / data: URI / URL, DashScope template or user URL, gpt.ge upload or URL), the
+(AceData base64 / data: URI / URL, DashScope and Tencent template or user URL, gpt.ge upload or
+URL), the
 answer is one of the vendor's documented answers, every code is in its catalogue, every body
 matches its schema (the fixture fails the test otherwise), and it comes within DEADLINE.
 
@@ -131,3 +132,25 @@ def test_gptge_documented_answers(looped: LoopedVendors, byte_server: ByteServer
     answer = looped.run(job)
     event(answer)
     assert answer in GPTGE_ANSWERS
+
+
+TENCENT_ANSWERS = {"ok"} | {f"FAILED {code}" for code in (
+    "FailedOperation.ImageDownloadError", "FailedOperation.ImageSizeExceed",
+    "FailedOperation.ImageDecodeFailed", "FailedOperation.ImageResolutionExceed",
+    "InvalidParameterValue.ParameterValueError", "InvalidParameter.InvalidParameter")}
+
+
+@settings(max_examples=15, **FUZZ)
+@given(data=IMAGE_BYTES, as_template=st.booleans(),
+       content_type=st.sampled_from(CONTENT_TYPES))
+def test_tencent_documented_answers(looped: LoopedVendors, byte_server: ByteServer,
+                                    data: bytes, as_template: bool, content_type: str) -> None:
+    vendors = looped.vendors
+    url = serve(byte_server, data, content_type)
+    if as_template:
+        job = vendors.tencent(template=url, users=[vendors.fixture_url("face.jpg")])
+    else:
+        job = vendors.tencent(template=vendors.fixture_url("template.jpg"), users=[url])
+    answer = looped.run(job)
+    event(answer)
+    assert answer in TENCENT_ANSWERS

@@ -84,6 +84,50 @@ async def test_dashscope_template_rules(vendors: Vendors) -> None:
     assert got == DASHSCOPE_TEMPLATE
 
 
+# --- Tencent: URL syntax at submit (schema), everything else fails the job ("4") -------------
+
+T_DOWNLOAD, T_DECODE = "FAILED FailedOperation.ImageDownloadError", \
+    "FAILED FailedOperation.ImageDecodeFailed"
+T_RESOLUTION = "FAILED FailedOperation.ImageResolutionExceed"
+T_INVALID = "FAILED InvalidParameter.InvalidParameter"
+TENCENT_USER = {
+    **{name: "ok" for name in (
+        "face.jpg", "face.png", "face.webp", "face.bmp", "face.tiff", "template.jpg",
+        "face_small.jpg", "two_faces.jpg", "six_faces.jpg", "tiny.jpg", "big_bytes.png")},
+    "no_face.jpg": T_INVALID, "huge.jpg": T_RESOLUTION, "claims 5000x5000": T_RESOLUTION,
+    "corrupt.jpg": T_DECODE, "bomb.png": T_DECODE, "not_image.txt": T_DOWNLOAD,
+    **{row: T_DOWNLOAD for row in NETWORK_ROWS},
+    "ftp:// URL": "submit InvalidParameterValue.UrlIllegal",
+}
+TENCENT_TEMPLATE = {
+    "face.jpg": "ok", "face.tiff": "ok", "two_faces.jpg": "ok", "big_bytes.png": "ok",
+    "six_faces.jpg": T_INVALID, "no_face.jpg": T_INVALID,
+    "tiny.jpg": "FAILED InvalidParameterValue.ParameterValueError", "huge.jpg": T_RESOLUTION,
+    "corrupt.jpg": T_DECODE, "bomb.png": T_DECODE,
+}
+
+
+async def test_tencent_user_photo_rules(vendors: Vendors, byte_server: ByteServer) -> None:
+    template = vendors.fixture_url("template.jpg")
+    refs = {name: vendors.fixture_url(name) for name in TENCENT_USER if name.count(".") == 1
+            and " " not in name}
+    refs.update(network_refs(vendors, byte_server))
+    refs["claims 5000x5000"] = byte_server.put("tencent-claims", png_claiming(5000, 5000))
+    refs["ftp:// URL"] = "ftp://127.0.0.1/face.jpg"
+    got = await table(refs, lambda ref: vendors.tencent(template=template, users=[ref]))
+    assert got == TENCENT_USER
+
+
+async def test_tencent_template_rules(vendors: Vendors) -> None:
+    user = vendors.fixture_url("face.jpg")
+    refs = {name: vendors.fixture_url(name) for name in TENCENT_TEMPLATE}
+    got = await table(refs, lambda ref: vendors.tencent(template=ref, users=[user]))
+    assert got == TENCENT_TEMPLATE
+    two_users = await vendors.tencent(template=vendors.fixture_url("template.jpg"),
+                                      users=[user, user])
+    assert two_users == T_INVALID  # a template needs a face per user
+
+
 # --- AceData: every problem fails the task; only shape and moderation are refused at submit ----
 
 FETCH_FAILED = "failed api_error: fetch failed"
@@ -208,6 +252,7 @@ async def test_every_vendor_answers_in_time_when_many_inputs_fail_at_once(
     jobs = [vendors.acedata(ref) for ref in bad.values()]
     jobs += [vendors.gptge(url=ref) for ref in bad.values()]
     jobs += [vendors.dashscope(user=ref, template=template) for ref in bad.values()]
+    jobs += [vendors.tencent(template=template, users=[ref]) for ref in bad.values()]
     async with asyncio.timeout(60):
         got = await asyncio.gather(*jobs)
-    assert set(got) == {FETCH_FAILED, "state -3", "FAILED InvalidURL"}
+    assert set(got) == {FETCH_FAILED, "state -3", "FAILED InvalidURL", T_DOWNLOAD}
