@@ -262,8 +262,8 @@ class Vendors:
                                         headers=headers, timeout=HTTP_TIMEOUT)
         if answer.status_code != 200:
             assert answer.json()["status"] == answer.status_code, answer.text
-            statuses = {e.status for e in self.emulator.providers["gptge"].catalogue.entries.values()}
-            assert answer.status_code in statuses, answer.text
+            catalogue = self.emulator.providers["gptge"].catalogue
+            assert answer.status_code in {e.status for e in catalogue.entries.values()}, answer.text
             return f"submit {answer.status_code}"
         task_id = answer.json()["data"]["task_id"]
         await self.advance(5)

@@ -26,8 +26,8 @@ FORMATS = ("JPEG", "PNG", "WEBP", "BMP", "GIF", "TIFF")
 SEEDS = tuple(fixture_bytes(name) for name in ("tiny.jpg", "corrupt.jpg", "bomb.png"))
 CONTENT_TYPES = ("image/jpeg", "image/png", "application/octet-stream", "", "text/plain",
                  "application/json")
-FUZZ = dict(deadline=None, database=None, suppress_health_check=[
-    HealthCheck.function_scoped_fixture, HealthCheck.too_slow, HealthCheck.data_too_large])
+FUZZ = {"deadline": None, "database": None, "suppress_health_check": [
+    HealthCheck.function_scoped_fixture, HealthCheck.too_slow, HealthCheck.data_too_large]}
 _keys = itertools.count()
 
 

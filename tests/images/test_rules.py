@@ -11,8 +11,15 @@ import asyncio
 
 import pytest
 
-from .conftest import (ByteServer, Vendors, as_base64, as_data_uri, closed_port_url,
-                       fixture_bytes, png_claiming)
+from .conftest import (
+    ByteServer,
+    Vendors,
+    as_base64,
+    as_data_uri,
+    closed_port_url,
+    fixture_bytes,
+    png_claiming,
+)
 
 pytestmark = pytest.mark.anyio
 

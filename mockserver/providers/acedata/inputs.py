@@ -22,8 +22,7 @@ import urllib.parse
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from ...core.images import (ACEDATA_INPUT, ImageRejected, Problem, check_ref,
-                            load_and_inspect)
+from ...core.images import ACEDATA_INPUT, ImageRejected, Problem, check_ref, load_and_inspect
 from .models import FETCH_FAILED, INVALID_IMAGE
 
 if TYPE_CHECKING:
