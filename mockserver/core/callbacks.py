@@ -302,7 +302,9 @@ class CallbackDispatcher:
             answer = await self._client.post(url, content=data, timeout=timeout,
                                              headers={"content-type": "application/json"})
             status, error = answer.status_code, None
-        except httpx.HTTPError as exc:  # refused, reset, timed out, bad URL: all retried
+        # Refused, reset, timed out, or a URL httpx cannot use (e.g. a host IDNA rejects): a
+        # failed attempt like any other, so the record moves on instead of staying pending.
+        except (httpx.HTTPError, httpx.InvalidURL, ValueError) as exc:
             status, error = None, f"{type(exc).__name__}: {exc}".rstrip(": ")
         ok = status is not None and 200 <= status < 300
         return {"status_code": status, "error": error, "ok": ok,

@@ -280,3 +280,12 @@ async def test_admin_says_so_when_the_dispatcher_is_not_running() -> None:
         assert (await client.post("/__admin/callbacks/x/redeliver")).status_code == 503
         assert (await client.get("/__admin/callbacks/x")).status_code == 404
         assert (await deliveries(client)) == []
+
+
+async def test_an_unusable_callback_host_is_a_failed_attempt_not_a_stuck_record(mock) -> None:
+    task_id = await create(mock.client, "http://☃.invalid/hook")
+    await mock.advance(60)
+    await drain(mock.client)
+    (record,) = [d for d in await deliveries(mock.client, vendor="acedata") if d["task_id"] == task_id]
+    assert record["attempts"] and record["attempts"][0]["ok"] is False
+    assert record["attempts"][0]["error"]

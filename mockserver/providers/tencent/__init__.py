@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
@@ -63,6 +64,20 @@ class Tencent(Provider):
         """Allowed |X-TC-Timestamp - mock clock| in seconds (DOC: 5 minutes); <= 0 disables."""
         skew = float(self.option("max_skew_seconds", 300.0))  # type: ignore[arg-type]
         return skew if skew > 0 else None
+
+    def skew_references(self, mock_now: float) -> tuple[float, ...]:
+        """The times a request's X-TC-Timestamp is compared with (`skew_clock` option).
+
+        "either" (default): within 5 minutes of the mock's clock or of the wall clock, because
+        the SDK signs with the wall clock while tests move the mock's clock on; a stale
+        signature is still refused. "mock" or "wall" compare with that clock only.
+        """
+        choice = self.option("skew_clock", "either")
+        if choice == "mock":
+            return (mock_now,)
+        if choice == "wall":
+            return (time.time(),)
+        return (mock_now, time.time())
 
     @property
     def regions(self) -> frozenset[str]:

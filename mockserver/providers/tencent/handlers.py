@@ -46,7 +46,7 @@ def authenticate(call: Call) -> str:
     try:
         secret_id = signing.verify_request(
             method=call.request.method, query=_query_string(call), headers=_headers(call),
-            body=call.body, credentials=provider.credentials, now=call.now,
+            body=call.body, credentials=provider.credentials, now=provider.skew_references(call.now),
             max_skew=provider.max_skew,
         )
     except signing.SignatureError as err:

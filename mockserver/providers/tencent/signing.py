@@ -197,7 +197,7 @@ def verify_request(
     headers: Mapping[str, str],
     body: bytes,
     credentials: Mapping[str, str],
-    now: float,
+    now: float | tuple[float, ...],
     max_skew: float | None = 300.0,
     service: str = SERVICE,
 ) -> str:
@@ -205,7 +205,8 @@ def verify_request(
 
     `headers` must be keyed by lowercase name. The signature is recomputed from the raw body,
     the received values of the headers the client listed in SignedHeaders, and its query
-    string. `max_skew` None disables the timestamp check. Raises SignatureError.
+    string. The timestamp must lie within `max_skew` of `now` (or of one of several reference
+    times); `max_skew` None disables the check. Raises SignatureError.
     """
     value = headers.get("authorization")
     if not value:
@@ -218,9 +219,10 @@ def verify_request(
     secret_key = credentials.get(auth.secret_id)
     if secret_key is None:
         raise SignatureError("AuthFailure.SecretIdNotFound", f"unknown SecretId {auth.secret_id}")
-    if max_skew is not None and abs(now - timestamp) > max_skew:
+    references = now if isinstance(now, tuple) else (now,)
+    if max_skew is not None and all(abs(t - timestamp) > max_skew for t in references):
         raise SignatureError("AuthFailure.SignatureExpire",
-                             f"timestamp {timestamp} is {now - timestamp:+.0f}s from server time")
+                             f"timestamp {timestamp} is {references[0] - timestamp:+.0f}s from server time")
     try:
         expected_scope = (utc_date(timestamp), service, TERMINATOR)
     except (OverflowError, ValueError, OSError):  # a timestamp no calendar can hold

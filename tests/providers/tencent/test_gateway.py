@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import pytest
 
+from mockserver.settings import Settings
+
 pytestmark = pytest.mark.anyio
 
 T, U = "https://example.invalid/t.jpg", "https://example.invalid/u.jpg"
@@ -39,11 +41,23 @@ async def test_stale_and_future_timestamps_expire(api) -> None:
                                    "The signature is expired, please request again.")
 
 
-async def test_mock_clock_is_the_reference_for_expiry(api, mock) -> None:
-    signed_now = api.now()
-    await mock.advance(600)
-    code, _ = await api.error("QueryGlamPicJob", {"JobId": "x"}, timestamp=signed_now)
-    assert code == "AuthFailure.SignatureExpire"
+async def test_a_wall_clock_signature_still_works_after_the_mock_clock_moves(api, mock) -> None:
+    wall_now = api.now()
+    await mock.advance(600)  # default skew_clock "either": the SDK signs with the wall clock
+    code, _ = await api.error("QueryGlamPicJob", {"JobId": "x"}, timestamp=wall_now)
+    assert code == "FailedOperation.JobNotExist"
+
+
+class TestMockClockReference:
+    @pytest.fixture
+    def settings(self) -> Settings:
+        return Settings(validate_responses=True, vendors={"tencent": {"skew_clock": "mock"}})
+
+    async def test_mock_clock_is_the_reference_for_expiry(self, api, mock) -> None:
+        signed_now = api.now()
+        await mock.advance(600)
+        code, _ = await api.error("QueryGlamPicJob", {"JobId": "x"}, timestamp=signed_now)
+        assert code == "AuthFailure.SignatureExpire"
 
 
 async def test_unknown_action_and_its_message(api) -> None:
