@@ -18,12 +18,17 @@ from tencentcloud.common.profile.http_profile import HttpProfile
 from mockserver.faults import ConnectionDropped
 from mockserver.providers.tencent.signing import sign_request
 from mockserver.settings import Settings
+from mockserver.testing import fixture_url
 
 pytestmark = pytest.mark.anyio
 
 KEYS = {"AKIDmock": "mock-secret", "AKIDother": "other-secret"}
-SUBMIT = {"TemplateUrl": "https://example.invalid/t.jpg",
-          "FaceInfos": [{"ImageUrls": ["https://example.invalid/u.jpg"]}], "Num": 1}
+
+
+def job(base_url: str) -> dict[str, Any]:
+    """A job whose images the mock can fetch and check (its own fixtures)."""
+    return {"TemplateUrl": fixture_url(base_url, "template.jpg"),
+            "FaceInfos": [{"ImageUrls": [fixture_url(base_url, "face.jpg")]}], "Num": 1}
 
 
 @pytest.fixture
@@ -41,7 +46,7 @@ async def send(mock, action: str, params: dict[str, Any], secret_id: str = "AKID
 
 
 async def submit(mock, secret_id: str = "AKIDmock") -> str:
-    response = await send(mock, "SubmitGlamPicJob", SUBMIT, secret_id)
+    response = await send(mock, "SubmitGlamPicJob", job(mock.base_url), secret_id)
     assert "Error" not in response, response
     return response["JobId"]
 
@@ -62,7 +67,7 @@ async def add_fault(mock, **rule: Any) -> dict[str, Any]:
                                   "ResourceUnavailable.InArrears", "AuthFailure.SignatureFailure"])
 async def test_error_answers_http_200_with_response_error(mock, code: str) -> None:
     await add_fault(mock, effect="error", code=code, operation="SubmitGlamPicJob")
-    response = await send(mock, "SubmitGlamPicJob", SUBMIT)
+    response = await send(mock, "SubmitGlamPicJob", job(mock.base_url))
     assert response["Error"]["Code"] == code and response["Error"]["Message"]
     assert response["RequestId"]
     entry = (await mock.client.get("/__admin/requests", params={"vendor": "tencent"})).json()
@@ -72,7 +77,7 @@ async def test_error_answers_http_200_with_response_error(mock, code: str) -> No
 async def test_account_match_uses_the_secret_id(mock) -> None:
     await add_fault(mock, effect="error", code="ResourceUnavailable.LowBalance", account="AKIDother")
     await submit(mock)
-    response = await send(mock, "SubmitGlamPicJob", SUBMIT, "AKIDother")
+    response = await send(mock, "SubmitGlamPicJob", job(mock.base_url), "AKIDother")
     assert response["Error"]["Code"] == "ResourceUnavailable.LowBalance"
 
 
@@ -109,7 +114,7 @@ async def test_latency_and_drop(mock) -> None:
 
 
 async def test_unknown_action_is_invalid_action_and_a_journaled_near_miss(mock) -> None:
-    response = await send(mock, "SubmitGlamPicJobs", SUBMIT)
+    response = await send(mock, "SubmitGlamPicJobs", job(mock.base_url))
     assert response["Error"]["Code"] == "InvalidAction"
     entry = (await mock.client.get("/__admin/requests", params={"near_miss": "true"})).json()
     miss = entry["requests"][0]
@@ -136,7 +141,7 @@ class TestJobNumExceed:
 
     async def test_too_many_waiting_jobs(self, mock) -> None:
         await submit(mock)
-        response = await send(mock, "SubmitGlamPicJob", SUBMIT)
+        response = await send(mock, "SubmitGlamPicJob", job(mock.base_url))
         assert response["Error"]["Code"] == "RequestLimitExceeded.JobNumExceed"
 
 
@@ -146,9 +151,9 @@ def sdk_client(server) -> aiart_client.AiartClient:
                                     ClientProfile(httpProfile=http))
 
 
-def sdk_submit(client: aiart_client.AiartClient) -> str:
+def sdk_submit(client: aiart_client.AiartClient, base_url: str) -> str:
     request = models.SubmitGlamPicJobRequest()
-    request.from_json_string(json.dumps(SUBMIT))
+    request.from_json_string(json.dumps(job(base_url)))
     return client.SubmitGlamPicJob(request).JobId
 
 
@@ -167,15 +172,15 @@ def test_sdk_raises_the_injected_code(server) -> None:
     add_fault_sync(server, effect="error", code="RequestLimitExceeded", times=1)
     client = sdk_client(server)
     with pytest.raises(TencentCloudSDKException) as raised:
-        sdk_submit(client)
+        sdk_submit(client, server.base_url)
     assert raised.value.get_code() == "RequestLimitExceeded"
-    assert sdk_submit(client)
+    assert sdk_submit(client, server.base_url)
 
 
 def test_sdk_sees_the_failed_job(server) -> None:
     add_fault_sync(server, effect="fail_task", code="FailedOperation.GenerateImageFailed")
     client = sdk_client(server)
-    job_id = sdk_submit(client)
+    job_id = sdk_submit(client, server.base_url)
     server.emulator.clock.advance(40)
     failed = sdk_query(client, job_id)
     assert (failed.JobStatusCode, failed.JobErrorCode) == ("4", "FailedOperation.GenerateImageFailed")
@@ -185,6 +190,6 @@ def test_sdk_reports_a_dropped_connection_as_a_network_error(server) -> None:
     add_fault_sync(server, effect="drop", times=1)
     client = sdk_client(server)
     with pytest.raises(TencentCloudSDKException) as raised:
-        sdk_submit(client)
+        sdk_submit(client, server.base_url)
     assert raised.value.get_code() == "ClientNetworkError"
-    assert sdk_submit(client)  # the SDK does not retry by default; the next call works
+    assert sdk_submit(client, server.base_url)  # the SDK does not retry by default; the next call works
