@@ -31,3 +31,18 @@ def test_boolean_env_and_base_url() -> None:
 
 def test_serve_defaults_to_sqlite() -> None:
     assert load_settings({}, {}, default_store="sqlite:x.db").store == "sqlite:x.db"
+
+
+def test_the_readme_config_example_loads(tmp_path) -> None:
+    import re
+    from pathlib import Path
+
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    (block,) = re.findall(r"```toml\n(.*?)```", readme, flags=re.S)
+    config = tmp_path / "readme.toml"
+    config.write_text(block)
+    settings = load_settings({}, {"MOCKSERVER_CONFIG": str(config)})
+    assert settings.api_keys == ("sk-team-a", "sk-team-b")
+    assert settings.tencent_credentials["AKIDteam"] == "team-secret"
+    assert settings.vendor_option("dashscope", "submit_qps", None) == 2
+    assert settings.fetch_deny_hosts == ("169.254.*",)
