@@ -36,6 +36,7 @@ CALLBACK_SINK = "http://127.0.0.1:9/callback"  # the discard port: nothing liste
 # test through its ERROR-log check.
 DOCUMENTED_5XX = {
     ("/headshots/", "api_error", "fetch failed"),  # AceData seed 000: an unfetchable image
+    ("/headshots/", "api_error", "invalid image"),  # AceData: an undecodable image (inferred)
 }
 
 
