@@ -39,10 +39,6 @@ class DashScopeAdapter(Adapter):
     canceled_state = "CANCELED"
     cancelable_states = frozenset({"PENDING"})
 
-    def auth_headers(self, creds: Credentials, spec: Any, path: str, headers: Any,
-                     content: bytes) -> dict[str, str]:
-        return {"Authorization": f"Bearer {creds.secrets[0]}"}
-
     # --- bodies -------------------------------------------------------------------------------
 
     def repair(self, body: Any) -> Any:
