@@ -34,14 +34,15 @@ def queue_depth_hook(emulator: Emulator) -> CreationHook:
     """A task-creation hook that refuses a task when the account already has `max_queued`
     tasks waiting (queued, not yet running) in the same pool.
 
-    Options: `[vendors.<name>] <pool>_max_queued` beats `max_queued` (unset: no cap; no vendor
-    documents one), and `queue_full_code` names the vendor error to answer (default: the
+    Options: `[vendors.<name>] <pool>_max_queued` beats `max_queued` beats the provider's
+    `default_max_queued` (None: no cap; no vendor documents a figure), and `queue_full_code` names the vendor error to answer (default: the
     provider's `queue_full_code`, else its first catalogue code with HTTP 429).
     """
     def check(task: Task, timing: Timing) -> None:
         settings = emulator.settings
         option = settings.vendor_option
-        cap = option(task.vendor, f"{task.pool}_max_queued", option(task.vendor, "max_queued", None))
+        default = emulator.providers[task.vendor].default_max_queued
+        cap = option(task.vendor, f"{task.pool}_max_queued", option(task.vendor, "max_queued", default))
         if cap is None or not settings.limits_enabled:
             return
         now = emulator.clock.now()
@@ -54,7 +55,7 @@ def queue_depth_hook(emulator: Emulator) -> CreationHook:
 
 
 def queue_full_code(provider: Provider) -> str:
-    configured = provider.option("queue_full_code", getattr(provider, "queue_full_code", None))
+    configured = provider.option("queue_full_code", provider.queue_full_code)
     if configured:
         return str(configured)
     entries = provider.catalogue.entries.values()

@@ -51,6 +51,8 @@ class Provider:
     bad_json_message: ClassVar[str | None] = None
     internal_error_code: ClassVar[str]
     not_found_code: ClassVar[str]
+    default_max_queued: ClassVar[int | None] = None  # waiting tasks per account (`max_queued`)
+    queue_full_code: ClassVar[str | None] = None  # the error when that cap is reached
 
     def __init__(self, emulator: Emulator) -> None:
         self.emulator = emulator

@@ -137,7 +137,7 @@ class TestJobNumExceed:
     @pytest.fixture
     def settings(self) -> Settings:
         return Settings(validate_responses=True, tencent_credentials=KEYS,
-                        vendors={"tencent": {"max_queued_jobs": 1}})
+                        vendors={"tencent": {"max_queued": 1}})
 
     async def test_too_many_waiting_jobs(self, mock) -> None:
         await submit(mock)

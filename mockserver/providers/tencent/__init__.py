@@ -43,6 +43,9 @@ class Tencent(Provider):
     prefixes = ()  # the API lives at "/" exactly; claiming "/" would swallow every path
     bad_request_code = "InvalidParameter"
     internal_error_code = "InternalError"
+    # Jobs an account may have waiting ("1"); INFERRED 10 (option `max_queued`).
+    default_max_queued = 10
+    queue_full_code = "RequestLimitExceeded.JobNumExceed"
     not_found_code = "InvalidAction"
 
     def __init__(self, emulator: Emulator) -> None:
@@ -84,15 +87,6 @@ class Tencent(Provider):
         return frozenset(self.option("regions", DEFAULT_REGIONS))  # type: ignore[arg-type]
 
     @property
-    def max_queued_jobs(self) -> int | None:
-        """Jobs an account may have waiting ("1") before RequestLimitExceeded.JobNumExceed.
-
-        INFERRED default 10; 0 refuses any submit while a job is unfinished."""
-        if not self.emulator.settings.limits_enabled:
-            return None
-        return int(self.option("max_queued_jobs", 10))  # type: ignore[call-overload]
-
-    @property
     def max_body_bytes(self) -> int:
         return int(self.option("max_body_bytes", 10 * 1024 * 1024))  # type: ignore[call-overload]
 
@@ -113,10 +107,6 @@ class Tencent(Provider):
         if task is None or task.vendor != self.name or task.account != account:
             return None
         return task
-
-    def waiting_jobs(self, account: str, now: float) -> int:
-        live = self.emulator.store.account_tasks(self.name, account, "glampic", now)
-        return sum(1 for t in live if t.state_at(now) is State.QUEUED)
 
     # --- Provider interface --------------------------------------------------------------
 

@@ -114,9 +114,6 @@ async def submit(call: Call, params: dict[str, Any]) -> Reply:
     provider = _provider(call)
     validate(call, "tencent/submit-request", params)
     account = call.account or ""
-    cap = provider.max_queued_jobs
-    if cap is not None and provider.waiting_jobs(account, call.now) >= cap:
-        raise TencentError("RequestLimitExceeded.JobNumExceed")
     job_id = models.new_job_id(account, call.now)
     job = models.plan_job(params, job_id)
     task = call.emulator.engine.create(

@@ -126,7 +126,7 @@ async def test_logo_switch(api, mock) -> None:
 class TestLimits:
     @pytest.fixture
     def settings(self) -> Settings:
-        return replace(BASE, vendors={"tencent": {"max_queued_jobs": 1, "query_qps": 2}})
+        return replace(BASE, vendors={"tencent": {"max_queued": 1, "query_qps": 2}})
 
     async def test_queued_job_cap(self, api, mock) -> None:
         await api.submit(body(api))

@@ -161,7 +161,7 @@ class TestLimits:
     @pytest.fixture
     def settings(self) -> Settings:
         return Settings(validate_responses=True,
-                        vendors={"tencent": {"submit_qps": 1, "max_queued_jobs": 1}})
+                        vendors={"tencent": {"submit_qps": 1, "max_queued": 1}})
 
     def test_rate_and_queue_limits(self, server, client) -> None:
         sdk = client()
