@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import httpx
 import pytest
-
 from portrait_app import PortraitClient, PortraitError
 
 

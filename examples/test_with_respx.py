@@ -3,7 +3,6 @@ emulator inside the test process (respx mode). The app is not even told a base U
 from __future__ import annotations
 
 import httpx
-
 from portrait_app import REAL_BASE_URL, PortraitClient
 
 

@@ -37,8 +37,8 @@ CLOCK_OFFSET_KEY = "clock_offset"
 
 class Emulator:
     def __init__(self, settings: Settings, schemas: SchemaRegistry | None = None) -> None:
-        from .providers import build_providers
         from .mutations import install_mutations
+        from .providers import build_providers
 
         self.settings = settings
         self.store = open_store(settings.store)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -13,6 +13,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from .core.auth import KeyStatus
 from .core.errors import VendorError
 from .core.ids import uuid4
 
@@ -71,6 +72,21 @@ class Call:
             return json.loads(self.body)
         except (ValueError, UnicodeDecodeError):
             raise VendorError(self.provider.bad_request_code, self.provider.bad_json_message)
+
+
+def bearer_account(call: Call, *, missing: VendorError, invalid: VendorError,
+                   refusals: Mapping[str, VendorError] | None = None) -> str:
+    """Authenticate a bearer-key vendor: the key is the account. `refusals` maps keys that stand
+    for states an emulator never reaches by itself (a used-up balance, ...) to their error."""
+    check = call.emulator.auth.check(call.request.headers.get("authorization"))
+    if check.status is KeyStatus.MISSING:
+        raise missing
+    if refusals and check.key in refusals:
+        raise refusals[check.key]
+    if check.status is not KeyStatus.OK or check.key is None:
+        raise invalid
+    call.account = check.key
+    return check.key
 
 
 Handler = Callable[[Call], Awaitable[Reply]]

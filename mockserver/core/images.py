@@ -17,7 +17,6 @@ import asyncio
 import io
 import threading
 from dataclasses import dataclass
-
 from typing import TYPE_CHECKING
 
 from PIL import Image

@@ -1,15 +1,17 @@
 """What every provider offers the app. A provider is one vendor's emulation, built per app."""
 from __future__ import annotations
 
+import importlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from types import ModuleType
 from typing import TYPE_CHECKING, ClassVar
 
 from starlette.routing import BaseRoute
 
 from ..core.errors import Catalogue, VendorError
 from ..core.schemas import schemas_root
-from ..core.tasks import Task, Timing
+from ..core.tasks import State, Task, Timing
 
 if TYPE_CHECKING:
     from ..runtime import Emulator
@@ -80,12 +82,24 @@ class Provider:
         """(payload, schema name) POSTed to a task's callback URL when it ends, if any."""
         return None
 
+    def _routes_module(self) -> ModuleType:
+        """Each provider package keeps its route table and operations in `routes.py`."""
+        return importlib.import_module(f"{type(self).__module__}.routes")
+
     def routes(self) -> list[BaseRoute]:
-        raise NotImplementedError
+        return self._routes_module().routes(self)  # type: ignore[no-any-return]
 
     def operations(self) -> list[OperationSpec]:
-        """The documented operations this provider emulates."""
-        raise NotImplementedError
+        """The documented operations this provider emulates (`routes.OPERATIONS`)."""
+        return self._routes_module().OPERATIONS  # type: ignore[no-any-return]
+
+    def own_task(self, task_id: object, account: str | None) -> Task | None:
+        """The account's own, unexpired task. Another account's task and an expired one are as
+        invisible as a missing one, whatever the vendor answers for those."""
+        task = self.emulator.store.get_task(task_id) if isinstance(task_id, str) else None
+        if task is None or task.vendor != self.name or task.account != account:
+            return None
+        return None if task.state_at(self.emulator.clock.now()) is State.EXPIRED else task
 
     def error_reply(self, error: VendorError, call: Call) -> Reply:
         """Render any error of this vendor in its own envelope."""

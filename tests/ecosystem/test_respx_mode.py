@@ -101,8 +101,7 @@ def test_every_vendor_host_is_served(inproc: InProcessMock, host: str) -> None:
 
 async def test_tencent_async_sdk_with_production_settings(inproc: InProcessMock) -> None:
     from tencentcloud.aiart.v20221229 import aiart_client_async, models
-    from tencentcloud.common.exception.tencent_cloud_sdk_exception import (
-        TencentCloudSDKException)
+    from tencentcloud.common.exception.tencent_cloud_sdk_exception import TencentCloudSDKException
 
     client = aiart_client_async.AiartClient(inproc.tencent_credential(), "ap-shanghai")
     query = models.QueryGlamPicJobRequest()

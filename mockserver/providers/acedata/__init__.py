@@ -3,14 +3,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from starlette.routing import BaseRoute
-
 from ...core.errors import VendorError
 from ...core.ids import uuid4
 from ...core.render import content_type, render_image
 from ...core.tasks import State, Task, Timing
 from ...results import result_url
-from ..base import OperationSpec, Provider, ResultFile
+from ..base import Provider, ResultFile
 from .inputs import PLACEHOLDER_HOSTS
 from .models import MODES, final_body, task_record
 
@@ -62,13 +60,6 @@ class AceData(Provider):
     def photos_per_task(self) -> int:
         return max(1, int(self.option("photos_per_task", DEFAULTS["photos_per_task"])))  # type: ignore[call-overload]
 
-    def own_task(self, task_id: object, account: str | None, now: float) -> Task | None:
-        """The account's own, unexpired task; others' tasks are as invisible as missing ones."""
-        task = self.emulator.store.get_task(task_id) if isinstance(task_id, str) else None
-        if task is None or task.vendor != self.name or task.account != account:
-            return None
-        return None if task.state_at(now) is State.EXPIRED else task
-
     def image_url(self, task: Task) -> str:
         return result_url(self.emulator.settings.base_url, self.name, task.id, f"{task.id}.png")
 
@@ -80,16 +71,6 @@ class AceData(Provider):
         if not task.state_at(self.emulator.clock.now()).terminal:
             return None
         return final_body(task, self.image_url(task)), "acedata/callback"
-
-    def routes(self) -> list[BaseRoute]:
-        from .routes import routes
-
-        return routes(self)
-
-    def operations(self) -> list[OperationSpec]:
-        from .routes import OPERATIONS
-
-        return OPERATIONS
 
     def error_reply(self, error: VendorError, call: Call | None) -> Reply:
         from ...web import Reply

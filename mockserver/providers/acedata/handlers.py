@@ -5,12 +5,11 @@ import asyncio
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
-from ...core.auth import KeyStatus
 from ...core.errors import VendorError
 from ...core.ids import object_id, uuid4
 from ...core.tasks import Task
 from ...limits import check_rate
-from ...web import Call, Reply
+from ...web import Call, Reply, bearer_account
 from .inputs import judge
 from .models import DEFAULT_MODE, final_body, record_state, task_error
 
@@ -24,17 +23,11 @@ STALL_POLL_SECONDS = 1.0  # how often a blocked call re-reads a task whose start
 def authenticate(call: Call) -> str:
     """Bearer key = account. The special keys stand for states no emulator reaches naturally."""
     provider: AceData = call.provider  # type: ignore[assignment]
-    check = call.emulator.auth.check(call.request.headers.get("authorization"))
-    if check.status in (KeyStatus.MISSING, KeyStatus.MALFORMED) or check.key is None:
-        raise VendorError("invalid_token")
-    if check.key in provider.keys_option("mismatched_keys"):
-        raise VendorError("token_mismatched")
-    if check.key in provider.keys_option("used_up_keys"):
-        raise VendorError("used_up")
-    if check.status is not KeyStatus.OK:
-        raise VendorError("invalid_token")
-    call.account = check.key
-    return check.key
+    refusals = {key: VendorError("token_mismatched")
+                for key in provider.keys_option("mismatched_keys")}
+    refusals.update({key: VendorError("used_up") for key in provider.keys_option("used_up_keys")})
+    return bearer_account(call, missing=VendorError("invalid_token"),
+                          invalid=VendorError("invalid_token"), refusals=refusals)
 
 
 def _gate(call: Call, operation: str, default_qps: float) -> None:
@@ -143,11 +136,11 @@ async def tasks(call: Call) -> Reply:
     body = _body(call, "acedata/tasks-request")
     if body.get("action", "retrieve") == "retrieve_batch":
         unique = list(dict.fromkeys(body["ids"]))
-        found = [t for t in (provider.own_task(i, call.account, call.now) for i in unique) if t]
+        found = [t for t in (provider.own_task(i, call.account) for i in unique) if t]
         items = [provider.record(t, call.now) for t in found]
         return Reply(200, {"items": items, "count": len(items)}, "acedata/tasks-batch")
     call.task_id = body["id"]
-    task = provider.own_task(body["id"], call.account, call.now)
+    task = provider.own_task(body["id"], call.account)
     if task is None:
         raise VendorError("not_found")
     return Reply(200, provider.record(task, call.now), f"acedata/task-{record_state(task, call.now)}")

@@ -3,14 +3,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from starlette.routing import BaseRoute
-
 from ...core.errors import VendorError
 from ...core.ids import uuid4
+from ...core.input_checks import InputChecks, mark_pending, needs_check
 from ...core.render import content_type, render_image
 from ...core.tasks import State, Task, Timing
-from ..base import OperationSpec, Provider, ResultFile
-from ...core.input_checks import InputChecks, mark_pending, needs_check
+from ..base import Provider, ResultFile
 from .inputs import verdict
 from .models import DEFAULT_SIZE, PortraitJob
 
@@ -48,23 +46,6 @@ class DashScope(Provider):
     def timing(self) -> Timing:  # type: ignore[override]
         """Durations are inferred (the docs give none); 1 running task per account is documented."""
         return super().timing(queue=2.0, run=30.0, ttl=DAY, concurrency=1)
-
-    def own_task(self, task_id: str, account: str | None) -> Task | None:
-        """The account's own task; others' tasks are as invisible as missing ones."""
-        task = self.emulator.store.get_task(task_id)
-        if task is None or task.vendor != self.name or task.account != account:
-            return None
-        return task
-
-    def routes(self) -> list[BaseRoute]:
-        from .routes import routes
-
-        return routes(self)
-
-    def operations(self) -> list[OperationSpec]:
-        from .routes import OPERATIONS
-
-        return OPERATIONS
 
     def error_reply(self, error: VendorError, call: Call | None) -> Reply:
         from ...web import Reply

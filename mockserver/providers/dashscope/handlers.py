@@ -3,13 +3,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from ...core.auth import KeyStatus
 from ...core.errors import VendorError
 from ...core.ids import uuid4
 from ...core.tasks import State
 from ...limits import check_rate
 from ...results import result_url
-from ...web import Call, Reply
+from ...web import Call, Reply, bearer_account
 from .models import MODEL, parse_job, task_output
 
 if TYPE_CHECKING:
@@ -20,14 +19,8 @@ MODEL_MISSING_MESSAGE = "Model not exist."
 
 
 def authenticate(call: Call) -> str:
-    check = call.emulator.auth.check(call.request.headers.get("authorization"))
-    if check.status is KeyStatus.MISSING:
-        raise VendorError("InvalidApiKey", NO_KEY_MESSAGE)
-    if check.status is not KeyStatus.OK:
-        raise VendorError("InvalidApiKey")
-    assert check.key is not None
-    call.account = check.key
-    return check.key
+    return bearer_account(call, missing=VendorError("InvalidApiKey", NO_KEY_MESSAGE),
+                          invalid=VendorError("InvalidApiKey"))
 
 
 def _validated_body(call: Call) -> dict[str, Any]:

@@ -8,8 +8,13 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from ...core.images import (DASHSCOPE_TEMPLATE, DASHSCOPE_USER, ImageRejected, Problem,
-                            load_and_inspect)
+from ...core.images import (
+    DASHSCOPE_TEMPLATE,
+    DASHSCOPE_USER,
+    ImageRejected,
+    Problem,
+    load_and_inspect,
+)
 from ...core.input_checks import Verdict
 from ...core.tasks import Task
 

@@ -8,12 +8,10 @@ from __future__ import annotations
 import base64
 from typing import TYPE_CHECKING, Any
 
-from starlette.routing import BaseRoute
-
 from ...core.errors import VendorError
 from ...core.tasks import State, Task, Timing
 from ...results import result_url
-from ..base import OperationSpec, Provider, ResultFile
+from ..base import Provider, ResultFile
 from .jobs import Processing
 from .models import FAILURE_STATES, STATE_DONE, finished_view, succeeded
 
@@ -52,15 +50,6 @@ class GptGe(Provider):
     def processing_timeout(self) -> float:
         """PicWish stops processing after 30 s (state -8)."""
         return float(self.option("processing_timeout_seconds", 30.0))  # type: ignore[arg-type]
-
-    def own_task(self, task_id: str, account: str | None) -> Task | None:
-        """The account's own live task; others' and expired ones are as unknown as missing ones."""
-        task = self.emulator.store.get_task(task_id)
-        if task is None or task.vendor != self.name or task.account != account:
-            return None
-        if task.state_at(self.emulator.clock.now()) is State.EXPIRED:
-            return None
-        return task
 
     def _processed(self, task_id: str, record: dict[str, Any]) -> None:
         """A task's processing ended: a failed check fails the task, then its callback is due."""
@@ -129,16 +118,6 @@ class GptGe(Provider):
                           task.end_at + ttl)
 
     # --- wiring ------------------------------------------------------------------------------
-
-    def routes(self) -> list[BaseRoute]:
-        from .routes import routes
-
-        return routes(self)
-
-    def operations(self) -> list[OperationSpec]:
-        from .routes import OPERATIONS
-
-        return OPERATIONS
 
     def error_reply(self, error: VendorError, call: Call | None) -> Reply:
         """PicWish-style `{status, message}` with the same HTTP status (INFERRED envelope)."""

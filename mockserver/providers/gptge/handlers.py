@@ -9,12 +9,11 @@ from starlette.datastructures import UploadFile
 from starlette.exceptions import HTTPException
 from starlette.formparsers import MultiPartException
 
-from ...core.auth import KeyStatus
 from ...core.errors import VendorError
 from ...core.ids import uuid4
 from ...core.tasks import Task
 from ...limits import check_rate
-from ...web import Call, Reply
+from ...web import Call, Reply, bearer_account
 from .models import MAX_IMAGE_BYTES, STATE_TIMEOUT, parse_form, pending_view, succeeded
 
 if TYPE_CHECKING:
@@ -26,13 +25,8 @@ TIMEOUT_INFO = "Processing exceeded the {:g} s limit."
 
 
 def authenticate(call: Call) -> str:
-    check = call.emulator.auth.check(call.request.headers.get("authorization"))
-    if check.status is KeyStatus.MISSING:
-        raise VendorError("unauthorized", MISSING_KEY_MESSAGE)
-    if check.status is not KeyStatus.OK or check.key is None:
-        raise VendorError("unauthorized")
-    call.account = check.key
-    return check.key
+    return bearer_account(call, missing=VendorError("unauthorized", MISSING_KEY_MESSAGE),
+                          invalid=VendorError("unauthorized"))
 
 
 async def read_form(call: Call) -> tuple[dict[str, str], bytes | None]:

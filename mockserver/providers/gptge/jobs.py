@@ -22,7 +22,12 @@ from PIL import Image, ImageOps
 from ...core.images import GPTGE_IDPHOTO, ImageRejected, ImageSource, inspect
 from ...core.tasks import Task
 from .models import (
-    MAX_IMAGE_BYTES, STATE_DONE, STATE_FAILED, STATE_INVALID_IMAGE, default_size, problem_state,
+    MAX_IMAGE_BYTES,
+    STATE_DONE,
+    STATE_FAILED,
+    STATE_INVALID_IMAGE,
+    default_size,
+    problem_state,
 )
 
 if TYPE_CHECKING:

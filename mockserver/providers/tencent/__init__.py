@@ -6,15 +6,13 @@ import time
 from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
-from starlette.routing import BaseRoute
-
 from ...core.errors import VendorError
 from ...core.ids import uuid4
 from ...core.input_checks import InputChecks, needs_check
 from ...core.render import content_type, render_image
 from ...core.schemas import schemas_root
 from ...core.tasks import State, Task, Timing
-from ..base import OperationSpec, Provider, ResultFile
+from ..base import Provider, ResultFile
 from .inputs import verdict
 
 if TYPE_CHECKING:
@@ -101,24 +99,7 @@ class Tencent(Provider):
 
     # --- tasks ---------------------------------------------------------------------------
 
-    def own_task(self, job_id: str, account: str | None) -> Task | None:
-        """The account's own job; other accounts' jobs are as invisible as missing ones."""
-        task = self.emulator.store.get_task(job_id)
-        if task is None or task.vendor != self.name or task.account != account:
-            return None
-        return task
-
     # --- Provider interface --------------------------------------------------------------
-
-    def routes(self) -> list[BaseRoute]:
-        from .routes import routes
-
-        return routes(self)
-
-    def operations(self) -> list[OperationSpec]:
-        from .routes import OPERATIONS
-
-        return OPERATIONS
 
     def message(self, code: str, default: str, language: str | None) -> str:
         """X-TC-Language: en-US picks the English text where the catalogue has one."""

@@ -7,8 +7,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from ...core.images import (TENCENT_TEMPLATE, TENCENT_USER, ImageRejected, Problem,
-                            load_and_inspect)
+from ...core.images import TENCENT_TEMPLATE, TENCENT_USER, ImageRejected, Problem, load_and_inspect
 from ...core.input_checks import Verdict
 from ...core.tasks import Task
 from .models import IMAGE_PROBLEM_CODES

@@ -6,7 +6,11 @@ import pytest
 from mockserver.core.errors import VendorError
 from mockserver.core.tasks import Task
 from mockserver.providers.gptge.models import (
-    MAX_IMAGE_BYTES, default_size, failure_of, parse_form, pending_state,
+    MAX_IMAGE_BYTES,
+    default_size,
+    failure_of,
+    parse_form,
+    pending_state,
 )
 
 URL = "https://example.com/p.jpg"
