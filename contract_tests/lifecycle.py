@@ -39,7 +39,7 @@ def machine_for(adapter: Adapter) -> type[RuleBasedStateMachine]:
             self.other = adapter.credentials("B")
             self.seen: dict[str, str] = {}
 
-        @rule(target=tasks, body=adapter.submit_bodies())
+        @rule(target=tasks, body=adapter.lifecycle_bodies())
         def submit(self, body: Any) -> Any:
             if not adapter.target.budget.allows() or self.owner is None:
                 return multiple()

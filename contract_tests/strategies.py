@@ -8,9 +8,9 @@ checked against the schema it came from.
 from __future__ import annotations
 
 import copy
-from urllib.parse import urljoin
 from collections.abc import Callable, Mapping
 from typing import Any
+from urllib.parse import urljoin
 
 from hypothesis import strategies as st
 from jsonschema import Draft202012Validator

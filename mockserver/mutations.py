@@ -336,6 +336,8 @@ register("dashscope.lenient-validation", DS, "invalid parameters are accepted as
 register("dashscope.async-header-optional", DS, "submit without X-DashScope-Async is accepted",
          on_replies(DS, error(["AccessDenied"], "code"),
                     fake_acceptance(_dashscope_accepted, "dashscope/submit-response")))
+register("dashscope.failed-usage-renamed", DS, "FAILED tasks report usage.image_count, not image_num",
+         on_replies(DS, _dashscope_status("FAILED"), edit_body(rename("usage.image_num", "image_count"))))
 register("dashscope.auth-code-changed", DS, "a bad API key answers 403 AccessDenied",
          on_replies(DS, error(["InvalidApiKey"], "code"), lambda call, reply: dataclasses.replace(
              reply, status=403, body={**reply.body, "code": "AccessDenied"})))
@@ -368,6 +370,9 @@ register("tencent.job-not-exist-renamed", TC, "unknown jobs answer ResourceNotFo
 register("tencent.signature-not-checked", TC, "a forged signature is answered as a valid request",
          on_replies(TC, _tencent_error("AuthFailure.SignatureFailure"), edit_body(replace_value(
              "Response.Error.Code", lambda c: "FailedOperation.JobNotExist"))))
+register("tencent.failed-without-error", TC, "failed jobs leave JobErrorCode empty",
+         on_replies(TC, lambda call, reply: get_path(reply.body, "Response.JobStatusCode") == "4",
+                    edit_body(replace_value("Response.JobErrorCode", lambda c: ""))))
 register("tencent.done-without-results", TC, "finished jobs list no result images",
          on_replies(TC, _tencent_done, edit_body(replace_value("Response.ResultImage",
                                                                lambda r: []))))

@@ -47,6 +47,10 @@ class AceDataAdapter(Adapter):
         return {"mode": "fast", "template": "business_photo",
                 "image_urls": [self.target.fixture_url("face.jpg")], "async": True}
 
+    def failing_body(self) -> dict[str, Any]:
+        """An image that cannot be fetched: the task fails (seed 000's `fetch failed`)."""
+        return {**self.example_body(), "image_urls": ["https://portrait.invalid/face.jpg"]}
+
     def with_callback(self, body: Any, url: str) -> Any:
         return {**body, "callback_url": url}
 

@@ -185,6 +185,17 @@ class Adapter:
     def repair(self, body: Any) -> Any:
         return body
 
+    def lifecycle_bodies(self) -> st.SearchStrategy[Any]:
+        """What the state machine submits: valid bodies, and now and then one whose task the
+        vendor accepts but documents as ending in failure (so failed views are checked too)."""
+        failing = self.failing_body()
+        valid = self.submit_bodies()
+        return valid if failing is None else st.one_of(valid, st.just(failing))
+
+    def failing_body(self) -> Any:
+        """A submit body that is accepted but whose task fails (None: none known)."""
+        return None
+
     def example_body(self) -> Any:
         """One known-good submit body, the base of the invalid variants."""
         raise NotImplementedError

@@ -67,6 +67,14 @@ class DashScopeAdapter(Adapter):
                 "parameters": {"style": PRESET_STYLES[0], "size": ONLY_SIZE, "n": 1},
                 "resources": [dict(LORA)]}
 
+    def failing_body(self) -> dict[str, Any]:
+        """A user photo without a face: accepted, then the task FAILS [DOC: failures carry
+        code/message inside output with HTTP 200]."""
+        return {"model": "facechain-generation",
+                "parameters": {"style": TRAIN_FREE, "n": 1},
+                "input": {"template_url": self.target.fixture_url("template.jpg"),
+                          "user_urls": [self.target.fixture_url("no_face.jpg")]}}
+
     # --- answers ------------------------------------------------------------------------------
 
     def error_code(self, ex: Exchange) -> str | None:

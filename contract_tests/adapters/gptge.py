@@ -71,6 +71,10 @@ class GptGeAdapter(Adapter):
         return {"image_url": self.target.fixture_url("face.jpg"), "size": "295x413",
                 "format": "jpg", "bg_color": "438EDB", "sync": "0"}
 
+    def failing_body(self) -> dict[str, Any]:
+        """A corrupt image: the task ends in state -7 [DOC picwish /states]."""
+        return {**self.example_body(), "image_url": self.target.fixture_url("corrupt.jpg")}
+
     def with_callback(self, body: Any, url: str) -> Any:
         return {**body, "callback_url": url}
 

@@ -114,6 +114,12 @@ class TencentAdapter(Adapter):
                 "LogoParam": {"LogoUrl": self.target.fixture_url("face_small.jpg"),
                               "LogoRect": {"X": 0, "Y": 0, "Width": 10, "Height": 10}}}
 
+    def failing_body(self) -> dict[str, Any]:
+        """A user photo without a face: the job ends in "4" [DOC Query example: errors of the
+        images show inside the failed job]."""
+        return {**self.example_body(),
+                "FaceInfos": [{"ImageUrls": [self.target.fixture_url("no_face.jpg")]}]}
+
     # --- answers ------------------------------------------------------------------------------
 
     def _response(self, ex: Exchange) -> dict[str, Any]:
