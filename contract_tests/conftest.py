@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from hypothesis import settings
 
+from contract_tests.adapters import ADAPTERS
 from contract_tests.adapters.base import Adapter
 from contract_tests.receiver import Receiver
 from contract_tests.session import Kit, Options, parse_targets
@@ -37,6 +38,9 @@ def pytest_configure(config: pytest.Config) -> None:
     if not _kit_requested(config):
         return
     vendors = tuple(v for value in config.getoption("--vendor") for v in value.split(",") if v)
+    unknown = sorted(set(vendors) - set(ADAPTERS))
+    if unknown:
+        raise pytest.UsageError(f"--vendor: unknown {unknown}; known: {sorted(ADAPTERS)}")
     options = Options(
         targets=parse_targets(config.getoption("--target")),
         vendors=vendors,
