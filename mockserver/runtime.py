@@ -4,6 +4,7 @@
 """
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
@@ -16,6 +17,7 @@ from .admin_journal import near_miss_filter
 from .core.auth import BearerAuth
 from .core.clock import Clock
 from .core.image_fetch import FetchPolicy, ImageFetcher
+from .core.images import load_opencv
 from .core.journal import Journal
 from .core.ratelimit import RateLimiter
 from .core.schemas import SchemaRegistry
@@ -63,6 +65,7 @@ class Emulator:
             transport_for=self._own_transport,
         )
         self._asgi_transport: httpx.ASGITransport | None = None
+        self._warm_up: asyncio.Future[Any] | None = None
         self.shutdown.append(self.fetcher.aclose)
         self.resetters.append(self.fetcher.clear_cache)
         self.callbacks = install_callbacks(self)  # dispatcher + lifespan hooks + admin routes
@@ -121,8 +124,12 @@ class Emulator:
     async def start(self) -> None:
         for hook in self.startup:
             await hook()
+        # Import OpenCV in the background now, so the first image check does not wait for it.
+        self._warm_up = asyncio.get_running_loop().run_in_executor(None, load_opencv)
 
     async def stop(self) -> None:
+        if self._warm_up is not None:
+            await self._warm_up
         for hook in reversed(self.shutdown):
             await hook()
         self.store.close()

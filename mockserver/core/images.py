@@ -17,7 +17,7 @@ import asyncio
 import io
 import threading
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from PIL import Image
 
@@ -185,14 +185,25 @@ class Inspection:
 
 
 _tls = threading.local()
+_OPENCV_IMPORT = threading.Lock()
+
+
+def load_opencv() -> tuple[Any, Any]:
+    """(cv2, numpy), imported on first use: together they cost ~0.3 s, which start-up should
+    not pay. The first import happens under one lock, because worker threads importing NumPy
+    at the same moment can see a partially initialised module."""
+    with _OPENCV_IMPORT:
+        import cv2
+        import numpy
+
+    return cv2, numpy
 
 
 def _cascade() -> cv2.CascadeClassifier:
     # CascadeClassifier is not thread-safe, and to_thread uses a pool: one per thread.
     cascade: cv2.CascadeClassifier | None = getattr(_tls, "cascade", None)
     if cascade is None:
-        import cv2  # OpenCV costs ~0.3 s to import: only when the first face is looked for
-
+        cv2, _ = load_opencv()
         cascade = cv2.CascadeClassifier(
             cv2.data.haarcascades + "haarcascade_frontalface_default.xml"
         )
@@ -229,9 +240,7 @@ def detect_faces(img: Image.Image) -> list[Box]:
 
 
 def _find_faces(img: Image.Image, orientation: int, stored_size: tuple[int, int]) -> list[Box]:
-    import cv2
-    import numpy as np
-
+    cv2, np = load_opencv()
     gray_img = img if img.mode == "L" else img.convert("L")
     method = _TRANSPOSE.get(orientation)
     if method is not None:

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from PIL import Image, ImageOps
 
-from ...core.images import GPTGE_IDPHOTO, ImageRejected, ImageSource, inspect
+from ...core.images import GPTGE_IDPHOTO, ImageRejected, ImageSource, inspect, load_opencv
 from ...core.tasks import Task
 from .models import (
     MAX_IMAGE_BYTES,
@@ -50,7 +50,8 @@ def render_source(data: bytes, params: dict[str, Any]) -> dict[str, Any]:
     faces (no face: state -1) and the largest one is framed, so the verdict and the framing
     always agree.
     """
-    from .idphoto import FaceBox, NoFaceFound, render_id_photo  # OpenCV: keep it off start-up
+    load_opencv()  # OpenCV, imported once under its lock before idphoto needs it
+    from .idphoto import FaceBox, NoFaceFound, render_id_photo
 
     started = time.perf_counter()
     try:
