@@ -3,8 +3,10 @@ from __future__ import annotations
 
 import argparse
 import logging
+import socket
 import sys
 from collections.abc import Sequence
+from dataclasses import replace
 
 from . import __version__
 from .settings import DEFAULT_DATA_DIR, Settings, load_settings
@@ -52,10 +54,16 @@ def serve(args: argparse.Namespace) -> None:
     flags = {k: v for k, v in vars(args).items() if k not in {"command", "log_level"}}
     settings = load_settings(flags, default_store=DEFAULT_SERVE_STORE)
     logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    sockets = []
+    if settings.port == 0:  # bind first, so the banner and result URLs carry the real port
+        sock = socket.create_server((settings.host, 0))
+        settings = replace(settings, port=sock.getsockname()[1])
+        sockets.append(sock)
     app = create_app(settings)
     print(banner(settings, list(app.state.emulator.providers.values())), flush=True)
-    uvicorn.run(app, host=settings.host, port=settings.port, log_level=args.log_level,
-                access_log=False)
+    config = uvicorn.Config(app, host=settings.host, port=settings.port,
+                            log_level=args.log_level, access_log=False)
+    uvicorn.Server(config).run(sockets=sockets or None)
 
 
 def write_openapi(args: argparse.Namespace) -> None:
