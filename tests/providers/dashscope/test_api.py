@@ -215,3 +215,17 @@ class TestFailedTasks:
         assert body["output"]["task_status"] == "FAILED"
         assert body["output"]["code"] == "InvalidImageResolution"
         assert body["usage"] == {"image_num": 0}
+
+
+class TestStrictAuth:
+    @pytest.fixture
+    def settings(self):
+        from mockserver.settings import Settings
+
+        return Settings(validate_responses=True, strict_auth=True, api_keys=("sk-alice",))
+
+    async def test_only_configured_keys_are_accepted(self, mock) -> None:
+        await submit(mock)
+        other = await mock.client.post(SUBMIT, json=PRESET,
+                                       headers={**KEY, "Authorization": "Bearer sk-stranger"})
+        assert other.status_code == 401 and other.json()["code"] == "InvalidApiKey"
