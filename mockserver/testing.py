@@ -6,7 +6,7 @@ import socket
 import threading
 import time
 from dataclasses import replace
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Self
 
 import uvicorn
 from starlette.applications import Starlette
@@ -22,36 +22,41 @@ if TYPE_CHECKING:
     from .faults import FaultRule, Faults
 
 
-class ServerThread:
-    """A real uvicorn server on 127.0.0.1 and a free port, in a daemon thread.
+def reserve_port(host: str = "127.0.0.1") -> socket.socket:
+    """A listening socket on a free port, bound before the app exists so URLs can carry it."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    # Accepted sockets inherit this; asyncio does not set it on sockets handed to uvicorn,
+    # and without it every answer waits ~40 ms for the client's delayed ACK (Nagle).
+    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    sock.bind((host, 0))
+    return sock
 
-    The port is reserved before the app is built so result URLs already carry it.
+
+class AppThread:
+    """Any ASGI app under a real uvicorn server on loopback, in a daemon thread.
+
+    Tests use it for the mock itself (`ServerThread`) and for their own peers: callback
+    receivers, servers of input images.
     """
 
-    def __init__(self, settings: Settings | None = None, host: str = "127.0.0.1") -> None:
-        self._socket = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        self._socket.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        # Accepted sockets inherit this; asyncio does not set it on sockets handed to uvicorn,
-        # and without it every answer waits ~40 ms for the client's delayed ACK (Nagle).
-        self._socket.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        self._socket.bind((host, 0))
-        port = self._socket.getsockname()[1]
-        self.settings = replace(settings or Settings(), host=host, port=port)
-        self.app: Starlette = create_app(self.settings)
-        self.emulator: Emulator = self.app.state.emulator
-        self.base_url = self.settings.base_url
-        config = uvicorn.Config(self.app, log_level="warning", lifespan="on", access_log=False)
+    def __init__(self, app: Any, *, sock: socket.socket | None = None, lifespan: str = "on",
+                 host: str = "127.0.0.1") -> None:
+        self._socket = sock or reserve_port(host)
+        host, port = self._socket.getsockname()[:2]
+        self.base_url = f"http://{host}:{port}"
+        config = uvicorn.Config(app, log_level="warning", lifespan=lifespan, access_log=False)
         self._server = uvicorn.Server(config)
         self._thread = threading.Thread(
             target=self._server.run, kwargs={"sockets": [self._socket]}, daemon=True
         )
 
-    def start(self, timeout: float = 10.0) -> ServerThread:
+    def start(self, timeout: float = 10.0) -> Self:
         self._thread.start()
         deadline = time.monotonic() + timeout
         while not self._server.started:
             if not self._thread.is_alive() or time.monotonic() > deadline:
-                raise RuntimeError("the mock server did not start")
+                raise RuntimeError(f"the server for {self.base_url} did not start")
             time.sleep(0.01)
         return self
 
@@ -60,11 +65,26 @@ class ServerThread:
         self._thread.join(timeout=10)
         self._socket.close()
 
-    def __enter__(self) -> ServerThread:
+    def __enter__(self) -> Self:
         return self.start()
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
+
+
+class ServerThread(AppThread):
+    """The mock on a real uvicorn server on 127.0.0.1 and a free port, in a daemon thread.
+
+    The port is reserved before the app is built so result URLs already carry it.
+    """
+
+    def __init__(self, settings: Settings | None = None, host: str = "127.0.0.1") -> None:
+        sock = reserve_port(host)
+        self.settings = replace(settings or Settings(), host=host, port=sock.getsockname()[1])
+        self.app: Starlette = create_app(self.settings)
+        self.emulator: Emulator = self.app.state.emulator
+        super().__init__(self.app, sock=sock)
+        self.base_url = self.settings.base_url
 
 
 TEST_API_KEY = "sk-portrait-test"  # a key for the bearer vendors; listed when auth is strict

@@ -8,8 +8,6 @@ import asyncio
 import base64
 import socket
 import struct
-import threading
-import time
 import zlib
 from collections.abc import AsyncIterator, Coroutine, Iterator
 from dataclasses import replace
@@ -18,7 +16,6 @@ from typing import Any, TypeVar
 
 import httpx
 import pytest
-import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
@@ -30,7 +27,7 @@ from mockserver.providers.gptge.models import FAILURE_STATES
 from mockserver.providers.tencent.signing import sign_request
 from mockserver.runtime import Emulator
 from mockserver.settings import Settings
-from mockserver.testing import fixture_url
+from mockserver.testing import AppThread, fixture_url
 
 T = TypeVar("T")
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "images"
@@ -76,18 +73,12 @@ class ByteServer:
     def __init__(self) -> None:
         self.blobs: dict[str, tuple[bytes, str]] = {}
         self.hits: dict[str, int] = {}
-        self._socket = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        self._socket.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        self._socket.bind(("127.0.0.1", 0))
-        self.base = f"http://127.0.0.1:{self._socket.getsockname()[1]}"
         app = Starlette(routes=[
             Route("/blob/{key}", self._blob), Route("/html", self._html),
             Route("/loop", self._loop), Route("/slow", self._slow),
         ])
-        config = uvicorn.Config(app, log_level="warning", lifespan="off", access_log=False)
-        self._server = uvicorn.Server(config)
-        self._thread = threading.Thread(target=self._server.run,
-                                        kwargs={"sockets": [self._socket]}, daemon=True)
+        self._peer = AppThread(app, lifespan="off")
+        self.base = self._peer.base_url
 
     def put(self, key: str, data: bytes, content_type: str = "image/jpeg") -> str:
         """Serve `data` at the returned URL."""
@@ -116,17 +107,11 @@ class ByteServer:
         return Response(fixture_bytes("face.jpg"), media_type="image/jpeg")
 
     def __enter__(self) -> ByteServer:
-        self._thread.start()
-        deadline = time.monotonic() + 10
-        while not self._server.started:
-            assert time.monotonic() < deadline, "the byte server did not start"
-            time.sleep(0.01)
+        self._peer.start()
         return self
 
     def __exit__(self, *exc: object) -> None:
-        self._server.should_exit = True
-        self._thread.join(timeout=10)
-        self._socket.close()
+        self._peer.stop()
 
 
 @pytest.fixture(scope="session")

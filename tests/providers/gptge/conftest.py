@@ -5,16 +5,12 @@ from __future__ import annotations
 import asyncio
 import io
 import json
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pytest
-import uvicorn
 from PIL import Image
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -22,6 +18,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from mockserver.core.images import detect_faces
+from mockserver.testing import AppThread
 
 CREATE = "/task/pic/idphoto"
 # Answers that wait for a render can take seconds on a loaded machine (httpx's default is 5 s).
@@ -140,32 +137,21 @@ class Receiver:
 
     def __init__(self) -> None:
         self.bodies: list[Any] = []
-        self._socket = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        self._socket.bind(("127.0.0.1", 0))
-        self.url = f"http://127.0.0.1:{self._socket.getsockname()[1]}/hook"
 
         async def hook(request: Request) -> Response:
             self.bodies.append(json.loads(await request.body()))
             return Response("ok")
 
-        app = Starlette(routes=[Route("/hook", hook, methods=["POST"])])
-        config = uvicorn.Config(app, log_level="warning", lifespan="off", access_log=False)
-        self._server = uvicorn.Server(config)
-        self._thread = threading.Thread(target=self._server.run,
-                                        kwargs={"sockets": [self._socket]}, daemon=True)
+        self._peer = AppThread(Starlette(routes=[Route("/hook", hook, methods=["POST"])]),
+                               lifespan="off")
+        self.url = f"{self._peer.base_url}/hook"
 
     def __enter__(self) -> Receiver:
-        self._thread.start()
-        deadline = time.monotonic() + 10
-        while not self._server.started:
-            assert time.monotonic() < deadline, "the callback receiver did not start"
-            time.sleep(0.01)
+        self._peer.start()
         return self
 
     def __exit__(self, *exc: object) -> None:
-        self._server.should_exit = True
-        self._thread.join(timeout=10)
-        self._socket.close()
+        self._peer.stop()
 
 
 @pytest.fixture
