@@ -2,6 +2,7 @@
 handle a test uses to drive one emulator (clock, tasks, journal, SDK settings)."""
 from __future__ import annotations
 
+import json
 import socket
 import threading
 import time
@@ -70,6 +71,26 @@ class AppThread:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
+
+
+class CallbackReceiver(AppThread):
+    """A callback endpoint on loopback (`url`) that answers 200 and keeps every JSON body it
+    gets in `bodies`, in arrival order: for checking what the mock delivered."""
+
+    def __init__(self, host: str = "127.0.0.1") -> None:
+        from starlette.requests import Request
+        from starlette.responses import Response
+        from starlette.routing import Route
+
+        self.bodies: list[Any] = []
+
+        async def hook(request: Request) -> Response:
+            self.bodies.append(json.loads(await request.body()))
+            return Response("ok")
+
+        super().__init__(Starlette(routes=[Route("/hook", hook, methods=["POST"])]),
+                         lifespan="off", host=host)
+        self.url = f"{self.base_url}/hook"
 
 
 class ServerThread(AppThread):

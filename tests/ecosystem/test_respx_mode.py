@@ -2,15 +2,14 @@
 from __future__ import annotations
 
 import json
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, HTTPServer
 
 import httpx
 import pytest
 
 from mockserver.respx_mode import PUBLIC_URL, InProcessMock, in_process
 from mockserver.settings import Settings
+from mockserver.testing import CallbackReceiver
 
 pytestmark = pytest.mark.anyio
 
@@ -29,35 +28,10 @@ def inproc() -> Iterator[InProcessMock]:
     mock.assert_schema_clean()
 
 
-class Receiver:
-    """A real HTTP server on loopback that records the callbacks it gets."""
-
-    def __init__(self) -> None:
-        self.bodies: list[dict[str, object]] = []
-        received = self.bodies
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:  # noqa: N802 - http.server's naming
-                length = int(self.headers.get("content-length", 0))
-                received.append(json.loads(self.rfile.read(length)))
-                self.send_response(204)
-                self.end_headers()
-
-            def log_message(self, *args: object) -> None:
-                pass
-
-        self.server = HTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_port}/hook"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-
-
 @pytest.fixture
-def receiver() -> Iterator[Receiver]:
-    found = Receiver()
-    found.thread.start()
-    yield found
-    found.server.shutdown()
-    found.server.server_close()
+def receiver() -> Iterator[CallbackReceiver]:
+    with CallbackReceiver() as running:
+        yield running
 
 
 def test_sync_client_task_lifecycle_with_result_download(inproc: InProcessMock) -> None:
@@ -118,7 +92,7 @@ def test_other_hosts_pass_through_to_the_network(inproc: InProcessMock) -> None:
 
 
 def test_callbacks_reach_a_real_receiver_and_respx_routes(inproc: InProcessMock,
-                                                          receiver: Receiver) -> None:
+                                                          receiver: CallbackReceiver) -> None:
     mocked = inproc.router.post("https://my-app.test/hook").respond(204)
     for target in (receiver.url, "https://my-app.test/hook"):
         answer = httpx.post("https://api.acedata.cloud/headshots/generate",

@@ -2,9 +2,6 @@
 deliveries (against a real receiver on 127.0.0.1)."""
 from __future__ import annotations
 
-import http.server
-import json
-import threading
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -13,6 +10,7 @@ import httpx
 import pytest
 
 from mockserver.faults import ConnectionDropped
+from mockserver.testing import CallbackReceiver
 
 pytestmark = pytest.mark.anyio
 
@@ -92,35 +90,10 @@ async def test_latency_and_drop(mock) -> None:
         ("tasks", 200), ("generate", 0)]
 
 
-class Receiver:
-    """A callback receiver on 127.0.0.1 that answers 200 and keeps what it got."""
-
-    def __init__(self) -> None:
-        seen: list[Any] = []
-        self.seen = seen
-
-        class Handler(http.server.BaseHTTPRequestHandler):
-            def do_POST(self) -> None:  # noqa: N802 (http.server's naming)
-                seen.append(json.loads(self.rfile.read(int(self.headers["Content-Length"]))))
-                self.send_response(200)
-                self.send_header("Content-Length", "0")
-                self.end_headers()
-
-            def log_message(self, *args: object) -> None:
-                pass
-
-        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hook"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-
-
 @pytest.fixture
-def receiver() -> Iterator[Receiver]:
-    found = Receiver()
-    found.thread.start()
-    yield found
-    found.server.shutdown()
-    found.server.server_close()
+def receiver() -> Iterator[CallbackReceiver]:
+    with CallbackReceiver() as running:
+        yield running
 
 
 async def deliveries(mock, task_id: str) -> dict[str, Any]:
@@ -142,7 +115,7 @@ async def test_callback_deliveries_fail_as_injected_then_retry_through(mock, rec
     done = await deliveries(mock, task_id)
     assert done["status"] == "delivered"
     assert [a.get("injected", False) for a in done["attempts"]] == [True, True, False]
-    assert len(receiver.seen) == 1 and receiver.seen[0]["task_id"] == task_id
+    assert len(receiver.bodies) == 1 and receiver.bodies[0]["task_id"] == task_id
 
 
 async def test_callback_fail_rule_takes_no_operation(mock) -> None:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import io
-import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -12,13 +11,9 @@ from typing import Any
 import numpy as np
 import pytest
 from PIL import Image
-from starlette.applications import Starlette
-from starlette.requests import Request
-from starlette.responses import Response
-from starlette.routing import Route
 
 from mockserver.core.images import detect_faces
-from mockserver.testing import AppThread
+from mockserver.testing import CallbackReceiver
 
 CREATE = "/task/pic/idphoto"
 # Answers that wait for a render can take seconds on a loaded machine (httpx's default is 5 s).
@@ -132,29 +127,7 @@ def api(mock: Any) -> IdPhotoApi:
     return IdPhotoApi(mock)
 
 
-class Receiver:
-    """A callback endpoint: every POST body is kept in `bodies`."""
-
-    def __init__(self) -> None:
-        self.bodies: list[Any] = []
-
-        async def hook(request: Request) -> Response:
-            self.bodies.append(json.loads(await request.body()))
-            return Response("ok")
-
-        self._peer = AppThread(Starlette(routes=[Route("/hook", hook, methods=["POST"])]),
-                               lifespan="off")
-        self.url = f"{self._peer.base_url}/hook"
-
-    def __enter__(self) -> Receiver:
-        self._peer.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._peer.stop()
-
-
 @pytest.fixture
-def receiver() -> Iterator[Receiver]:
-    with Receiver() as running:
+def receiver() -> Iterator[CallbackReceiver]:
+    with CallbackReceiver() as running:
         yield running
