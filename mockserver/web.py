@@ -134,6 +134,8 @@ async def _answer(call: Call, handler: Handler) -> Reply:
                 return injected
         return await handler(call)
     except VendorError as error:
+        if error.detail:
+            call.note.setdefault("error_detail", error.detail)
         return call.provider.error_reply(error, call)
     except Exception:  # a bug must still look like the vendor's internal error, never a traceback
         log.exception("unhandled error in %s.%s", call.vendor, call.operation)

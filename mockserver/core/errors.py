@@ -17,12 +17,14 @@ class VendorError(Exception):
         *,
         status: int | None = None,
         headers: dict[str, str] | None = None,
+        detail: str = "",
     ) -> None:
         super().__init__(code if message is None else f"{code}: {message}")
         self.code = code
         self.message = message
         self.status = status
         self.headers = headers or {}
+        self.detail = detail  # why, for the journal only: the vendor's answer never shows it
 
 
 @dataclass(frozen=True)
@@ -36,10 +38,12 @@ class CatalogueEntry:
 class Catalogue:
     """Code -> HTTP status and message, loaded from `schemas/<vendor>/catalogue.json`."""
 
-    def __init__(self, vendor: str, entries: dict[str, CatalogueEntry], fallback: str) -> None:
+    def __init__(self, vendor: str, entries: dict[str, CatalogueEntry], fallback: str,
+                 raw: dict[str, dict[str, Any]] | None = None) -> None:
         self.vendor = vendor
         self.entries = entries
         self.fallback = fallback
+        self.raw = raw or {}  # each entry as written, with any vendor-specific fields
 
     @classmethod
     def load(cls, path: Path) -> Catalogue:
@@ -50,7 +54,7 @@ class Catalogue:
         }
         if doc["fallback"] not in entries:
             raise ValueError(f"{path}: fallback code {doc['fallback']!r} is not in the catalogue")
-        return cls(doc["vendor"], entries, doc["fallback"])
+        return cls(doc["vendor"], entries, doc["fallback"], doc["errors"])
 
     def __contains__(self, code: str) -> bool:
         return code in self.entries

@@ -107,14 +107,6 @@ class ImageRules:
     max_url_chars: int | None = None
     name: str = "image"
 
-    @property
-    def has_face_rules(self) -> bool:
-        """True if any face rule is set."""
-        return any(
-            v is not None
-            for v in (self.faces_exactly, self.faces_min, self.faces_max, self.min_face_px)
-        )
-
 
 def _tencent_bytes_cap(base64_limit: int) -> int:
     # "< 10 MB after base64": largest n whose 4*ceil(n/3) stays strictly below.

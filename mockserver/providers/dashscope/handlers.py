@@ -31,8 +31,7 @@ def _validated_body(call: Call) -> dict[str, Any]:
         raise VendorError("InvalidParameter", MODEL_MISSING_MESSAGE)
     error = call.emulator.schemas.first_error("dashscope/submit-request", body)
     if error is not None:
-        call.note["invalid"] = f"{error.json_path}: {error.message}"
-        raise VendorError("InvalidParameter")
+        raise VendorError("InvalidParameter", detail=f"{error.json_path}: {error.message}")
     return body
 
 
@@ -43,11 +42,7 @@ async def submit(call: Call) -> Reply:
         raise VendorError("AccessDenied")
     check_rate(call, "submit", 2, "Throttling.RateQuota")
     body = _validated_body(call)
-    try:
-        job = parse_job(body, provider.allowed_sizes)
-    except VendorError as err:
-        call.note["invalid"] = getattr(err, "detail", err.code)
-        raise
+    job = parse_job(body, provider.allowed_sizes)
     task = call.emulator.engine.create(
         task_id=uuid4(), vendor=call.vendor, account=call.account or "", pool="gen_potrait",
         timing=provider.timing(), request=body,

@@ -42,9 +42,7 @@ class PortraitJob:
 
 
 def _invalid(detail: str) -> VendorError:
-    err = VendorError("InvalidParameter")
-    err.detail = detail  # type: ignore[attr-defined]
-    return err
+    return VendorError("InvalidParameter", detail=detail)
 
 
 def check_url(url: str) -> None:

@@ -1,7 +1,6 @@
 """Tencent Cloud AI Art (aiart 2022-12-29) GlamPic jobs, seed 002 and vendors.md section 2."""
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Mapping
 from typing import TYPE_CHECKING
@@ -10,7 +9,6 @@ from ...core.errors import VendorError
 from ...core.ids import uuid4
 from ...core.input_checks import InputChecks, needs_check
 from ...core.render import content_type, render_image
-from ...core.schemas import schemas_root
 from ...core.tasks import State, Task, Timing
 from ..base import Provider, ResultFile
 from .inputs import verdict
@@ -48,8 +46,7 @@ class Tencent(Provider):
 
     def __init__(self, emulator: Emulator) -> None:
         super().__init__(emulator)
-        doc = json.loads((schemas_root() / self.name / "catalogue.json").read_text("utf-8"))
-        self.english = {code: e["message_en"] for code, e in doc["errors"].items()
+        self.english = {code: e["message_en"] for code, e in self.catalogue.raw.items()
                         if "message_en" in e}
         self.inputs = InputChecks(emulator.store, lambda task: verdict(self, task))
         emulator.shutdown.append(self.inputs.close)
@@ -115,8 +112,6 @@ class Tencent(Provider):
         text = entry.message if error.message is not None else self.message(
             entry.code, entry.message, language)
         text = text.format_map(_Blank(getattr(error, "params", {})))
-        if call is not None and getattr(error, "detail", ""):
-            call.note.setdefault("error_detail", error.detail)
         body = {"Response": {"Error": {"Code": entry.code, "Message": text},
                              "RequestId": call.request_id if call else uuid4()}}
         return Reply(200, body, "tencent/error", headers=error.headers)

@@ -63,9 +63,8 @@ class TencentError(VendorError):
 
     def __init__(self, code: str, message: str | None = None, *, detail: str = "",
                  **params: str) -> None:
-        super().__init__(code, message)
+        super().__init__(code, message, detail=detail)
         self.params = params
-        self.detail = detail
 
 
 # --- request parameters -------------------------------------------------------------------

@@ -229,3 +229,10 @@ class TestStrictAuth:
         other = await mock.client.post(SUBMIT, json=PRESET,
                                        headers={**KEY, "Authorization": "Bearer sk-stranger"})
         assert other.status_code == 401 and other.json()["code"] == "InvalidApiKey"
+
+
+async def test_the_journal_says_why_a_submit_was_invalid(mock) -> None:
+    body = {**PRESET, "parameters": {"style": "f_idcard_male", "size": "512*512"}}
+    assert (await mock.client.post(SUBMIT, json=body, headers=KEY)).status_code == 400
+    entry = (await mock.client.get("/__admin/requests", params={"vendor": "dashscope"})).json()
+    assert entry["requests"][0]["note"]["error_detail"] == "parameters.size '512*512' is not supported"
