@@ -27,7 +27,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from PIL import Image  # noqa: E402
 from skimage import data as skimage_data  # noqa: E402
 
-from mockserver.core.images import DASHSCOPE_USER, ImageFetcher, inspect  # noqa: E402
+from mockserver.core.images import ImageFetcher, inspect  # noqa: E402
+from mockserver.providers.dashscope.inputs import USER_RULES as DASHSCOPE_USER  # noqa: E402
 
 
 def portrait_jpeg() -> bytes:

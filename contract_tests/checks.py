@@ -16,7 +16,7 @@ from .drift import Finding
 from .targets import Exchange
 
 if TYPE_CHECKING:
-    from mockserver.providers.base import OperationSpec
+    from mockserver.core.operations import OperationSpec
 
     from .adapters.base import Adapter
 

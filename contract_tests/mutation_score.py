@@ -28,8 +28,8 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 sys.path.insert(0, str(ROOT))  # run as a script from anywhere
 
-from mockserver.mutations import MUTANTS, Mutant  # noqa: E402
-from mockserver.providers import provider_classes  # noqa: E402
+from contract_tests.mutations import ENV, MUTANTS, Mutant  # noqa: E402
+from mockserver.providers import vendor_names  # noqa: E402
 
 # Fast, decisive tests first: most mutants are caught before the state machine even starts.
 ORDER = ["test_schemas.py", "test_refusals.py", "test_operations.py", "test_callbacks.py",
@@ -48,7 +48,7 @@ class Outcome:
 
 def run_kit(vendor: str, mutation: str | None, timeout: float) -> tuple[str, float, str]:
     """(verdict, seconds, first finding) of one pytest run against the in-process mock."""
-    env = {**os.environ, "MOCKSERVER_MUTATIONS": mutation or ""}
+    env = {**os.environ, ENV: mutation or ""}
     with tempfile.TemporaryDirectory(prefix="mutant-") as report:
         command = [sys.executable, "-m", "pytest", *[str(HERE / f) for f in ORDER], "-q", "-x",
                    "-p", "no:cacheprovider", "--vendor", vendor, "--contract-profile",
@@ -151,7 +151,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--write-doc", type=Path, default=None, metavar="FILE",
                         help="replace the mutation-score section of FILE (e.g. docs/contract.md)")
     args = parser.parse_args(argv)
-    present = {cls.name for cls in provider_classes()}
+    present = set(vendor_names())
     chosen = [m for m in MUTANTS.values()
               if not args.only or any(fnmatch.fnmatch(m.name, p) for p in args.only)]
     runnable = [m for m in chosen if m.vendor in present]

@@ -8,11 +8,12 @@ from pathlib import Path
 from hypothesis import HealthCheck, Phase, settings
 
 from mockserver.core.errors import Catalogue
-from mockserver.core.schemas import schemas_root
-from mockserver.providers import provider_classes
-from mockserver.runtime import Emulator
+from mockserver.core.operations import load_operations
+from mockserver.core.schemas import SchemaRegistry, schemas_root
+from mockserver.providers import vendor_names
 from mockserver.settings import Settings, load_settings
 
+from . import mutations
 from .adapters import ADAPTERS, adapter_class
 from .adapters.base import Adapter
 from .budget import Budget
@@ -67,7 +68,7 @@ class Kit:
         self.live = any(mode == "live" for mode in self.modes.values())
         self.budget = Budget(options.live_budget if self.live else None)
         self.drift = DriftLog({v: self.where(v) for v in self.modes})
-        self.reference = Emulator(Settings())  # operations, catalogues and schemas to check against
+        self.schemas = SchemaRegistry.shared()  # the contract: schemas, operations, catalogues
         self._in_process: InProcess | None = None
         self._adapters: dict[str, Adapter] = {}
 
@@ -75,7 +76,7 @@ class Kit:
 
     def landed(self) -> list[str]:
         """Vendors with both a provider in the mock and an adapter here, as selected."""
-        present = [cls.name for cls in provider_classes()]
+        present = list(vendor_names())
         chosen = self.options.vendors or tuple(ADAPTERS)
         return [v for v in present if v in chosen and adapter_class(v) is not None]
 
@@ -115,23 +116,27 @@ class Kit:
             target = Target(vendor, self.url_for(vendor) or "", mode, OverHttp(trust_env=live),
                             self.budget if live else Budget(None), self.masker,
                             min_interval=cls.min_interval if live else 0.0)
-        provider = self.reference.providers[vendor]
         catalogue = Catalogue.load(schemas_root() / vendor / "catalogue.json")
-        return cls(self, target, provider.operations(), catalogue, self.reference.schemas)
+        return cls(self, target, list(load_operations(vendor)), catalogue, self.schemas)
 
     def in_process(self) -> InProcess:
         if self._in_process is None:
-            self._in_process = InProcess(self.mock_settings(), self.reference.schemas)
+            self._in_process = InProcess(self.mock_settings(), self.schemas)
         return self._in_process
 
     def mock_settings(self) -> Settings:
-        """The in-process mock: env `MOCKSERVER_*` apply (the mutation script uses them)."""
+        """The in-process mock: env `MOCKSERVER_*` apply; `MOCKSERVER_MUTATIONS` (the mutation
+        script) installs the kit's deliberate deviations as a plugin."""
         base = load_settings({"host": "127.0.0.1", "port": 8000})
-        extra_tencent = {}
+        credentials = {vendor: dict(pairs) for vendor, pairs in base.credentials.items()}
         for vendor in self.modes:
-            cls = adapter_class(vendor)
-            extra_tencent.update(getattr(cls, "mock_secret_pairs", {}))
-        return replace(base, tencent_credentials={**base.tencent_credentials, **extra_tencent})
+            pairs = getattr(adapter_class(vendor), "mock_secret_pairs", {})
+            if pairs:
+                credentials[vendor] = {**credentials.get(vendor, {}), **pairs}
+        plugins = base.plugins
+        if os.environ.get(mutations.ENV):
+            plugins = (*plugins, mutations.PLUGIN)
+        return replace(base, credentials=credentials, plugins=plugins)
 
     def close(self) -> None:
         for adapter in self._adapters.values():
@@ -139,7 +144,6 @@ class Kit:
                 adapter.target.transport.close()
         if self._in_process is not None:
             self._in_process.close()
-        self.reference.store.close()
 
     def write_report(self) -> list[Path]:
         return self.drift.write(self.options.report_dir)

@@ -20,7 +20,7 @@ from anyio.from_thread import BlockingPortal, start_blocking_portal
 
 from mockserver.app import create_app
 from mockserver.core.schemas import SchemaRegistry
-from mockserver.runtime import Emulator
+from mockserver.emulator import Emulator
 from mockserver.settings import Settings
 
 from .budget import Budget

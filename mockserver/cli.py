@@ -7,9 +7,13 @@ import socket
 import sys
 from collections.abc import Sequence
 from dataclasses import replace
+from typing import TYPE_CHECKING
 
 from . import __version__
 from .settings import DEFAULT_DATA_DIR, Settings, load_settings
+
+if TYPE_CHECKING:
+    from .providers.base import Provider
 
 DEFAULT_SERVE_STORE = f"sqlite:{DEFAULT_DATA_DIR / 'mockserver.db'}"
 
@@ -37,12 +41,12 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def banner(settings: Settings, providers: Sequence[object]) -> str:
+def banner(settings: Settings, providers: Sequence[Provider]) -> str:
     lines = [f"portrait-mockserver {__version__} listening on {settings.base_url}",
              f"  store: {settings.store}   time scale: {settings.time_scale}",
              f"  admin: {settings.base_url}/__admin/health"]
     for provider in providers:
-        lines.append(f"  {provider.title}: {provider.setup_hint(settings.base_url)}")  # type: ignore[attr-defined]
+        lines.append(f"  {provider.title}: {provider.setup_hint(settings.base_url)}")
     return "\n".join(lines)
 
 
@@ -69,16 +73,16 @@ def serve(args: argparse.Namespace) -> None:
 def write_openapi(args: argparse.Namespace) -> None:
     from pathlib import Path
 
-    from .openapi import write_documents
-    from .runtime import Emulator
+    from .core.schemas import SchemaRegistry
+    from .features.openapi import write_documents
+    from .providers import provider_classes
 
-    emulator = Emulator(Settings())
-    unknown = set(args.vendor or ()) - set(emulator.providers)
+    specs = {cls.spec.name: cls.spec for cls in provider_classes()}
+    unknown = set(args.vendor or ()) - set(specs)
     if unknown:
-        sys.exit(f"unknown vendor(s): {', '.join(sorted(unknown))}; "
-                 f"known: {', '.join(emulator.providers)}")
-    chosen = [p for name, p in emulator.providers.items() if name in (args.vendor or [name])]
-    for path in write_documents(chosen, Path(args.out), args.base_url):
+        sys.exit(f"unknown vendor(s): {', '.join(sorted(unknown))}; known: {', '.join(specs)}")
+    chosen = [spec for name, spec in specs.items() if name in (args.vendor or [name])]
+    for path in write_documents(chosen, SchemaRegistry.shared(), Path(args.out), args.base_url):
         print(path)
 
 

@@ -31,27 +31,23 @@ import respx
 from anyio.from_thread import BlockingPortal
 
 from .app import create_app
+from .providers import provider_classes
 from .settings import Settings
 from .testing import MockHandle, with_test_key
 
 PUBLIC_URL = "https://portrait-mockserver.invalid"  # .invalid never resolves: nothing leaks
-VENDOR_HOSTS: dict[str, str] = {
-    "dashscope": "dashscope.aliyuncs.com",
-    "acedata": "api.acedata.cloud",
-    "gptge": "api.gpt.ge",
-    "tencent": "aiart.tencentcloudapi.com",
-}
-# aiart's regional and international hosts, e.g. aiart.ap-shanghai.tencentcloudapi.com
-TENCENT_REGIONAL = r"aiart\.[a-z0-9-]+\.tencentcloudapi\.com"
 F = TypeVar("F", bound=Callable[..., Any])
 # Whether respx is resolving for an async client (its request streams are both sync and async).
 _ASYNC_CLIENT: ContextVar[bool] = ContextVar("portrait_mock_async_client", default=False)
 
 
 def hosts_pattern(public_url: str = PUBLIC_URL) -> str:
-    """A regex for every host this mode answers: the vendors' and the public URL's."""
-    exact = [re.escape(h) for h in (*VENDOR_HOSTS.values(), httpx.URL(public_url).host)]
-    return rf"^(?:{'|'.join([*exact, TENCENT_REGIONAL])})$"
+    """A regex for every host this mode answers: the vendors' published hosts and host
+    patterns (regions, workspaces), and the public URL's host."""
+    specs = [cls.spec for cls in provider_classes()]
+    exact = [re.escape(h) for spec in specs for h in spec.hosts]
+    patterns = [p for spec in specs for p in spec.host_patterns]
+    return rf"^(?:{'|'.join([*exact, re.escape(httpx.URL(public_url).host), *patterns])})$"
 
 
 class _Router(respx.MockRouter):
@@ -100,9 +96,7 @@ class InProcessMock(MockHandle):
 
     def vendor_url(self, vendor: str) -> str:
         """The vendor's real base URL: in this mode clients keep their production settings."""
-        host = VENDOR_HOSTS.get(vendor)
-        return super().vendor_url(vendor) if host is None else (
-            f"https://{host}" + ("/api/v1" if vendor == "dashscope" else ""))
+        return self.emulator.providers[vendor].spec.real_base_url
 
     # --- lifecycle --------------------------------------------------------------------------
 

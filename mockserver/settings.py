@@ -9,7 +9,6 @@ from pathlib import Path
 from typing import Any
 
 DEFAULT_DATA_DIR = Path(".mockserver-data")
-DEFAULT_TENCENT_CREDENTIALS = {"AKIDmock": "mock-secret"}
 
 
 @dataclass(frozen=True)
@@ -23,9 +22,9 @@ class Settings:
     public_url: str = ""
     strict_auth: bool = False
     api_keys: tuple[str, ...] = ()
-    tencent_credentials: Mapping[str, str] = field(
-        default_factory=lambda: dict(DEFAULT_TENCENT_CREDENTIALS)
-    )
+    # Signing vendors' key pairs, `[auth.<vendor>]` tables: vendor -> {key id: secret}. Each
+    # such vendor adds these to the pair it accepts by default.
+    credentials: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
     limits_enabled: bool = True
     journal_size: int = 5000
     validate_responses: bool = False
@@ -34,7 +33,7 @@ class Settings:
     fetch_allow_hosts: tuple[str, ...] = ()
     fetch_deny_hosts: tuple[str, ...] = ()
     config_path: str | None = None
-    mutations: tuple[str, ...] = ()  # deliberate deviations (mockserver/mutations.py), tests only
+    plugins: tuple[str, ...] = ()  # features to install, `package.module:function`
 
     @property
     def base_url(self) -> str:
@@ -50,7 +49,7 @@ class Settings:
 
 _FIELD_TYPES = {f.name: f.type for f in fields(Settings)}
 _ENV_KEYS = ("host", "port", "store", "time_scale", "public_url", "strict_auth", "limits_enabled",
-             "mutations")
+             "plugins")
 
 
 def _coerce(name: str, value: Any) -> Any:
@@ -74,8 +73,9 @@ def _from_config(path: str) -> dict[str, Any]:
     out: dict[str, Any] = {k: _coerce(k, v) for k, v in server.items() if k in _FIELD_TYPES}
     if "keys" in auth:
         out["api_keys"] = tuple(auth["keys"])
-    if "tencent" in auth:
-        out["tencent_credentials"] = {**DEFAULT_TENCENT_CREDENTIALS, **auth["tencent"]}
+    credentials = {vendor: dict(pairs) for vendor, pairs in auth.items() if vendor != "keys"}
+    if credentials:
+        out["credentials"] = credentials
     if "vendors" in doc:
         out["vendors"] = doc["vendors"]
     if "faults" in doc:

@@ -15,12 +15,15 @@ from starlette.applications import Starlette
 from .app import create_app
 from .core.journal import Entry, Journal
 from .core.tasks import Task
-from .runtime import Emulator
+from .emulator import Emulator
+from .providers import vendor_packages
+from .providers.base import ClientKit
 from .settings import Settings
 
 if TYPE_CHECKING:
     from .core.callbacks import CallbackDispatcher
-    from .faults import FaultRule, Faults
+    from .features.fault_rules import FaultRule
+    from .features.faults import Faults
 
 
 def reserve_port(host: str = "127.0.0.1") -> socket.socket:
@@ -109,8 +112,6 @@ class ServerThread(AppThread):
 
 
 TEST_API_KEY = "sk-portrait-test"  # a key for the bearer vendors; listed when auth is strict
-TENCENT_REGION = "ap-guangzhou"
-DASHSCOPE_PATH = "/api/v1"
 
 
 def with_test_key(settings: Settings) -> Settings:
@@ -122,7 +123,11 @@ def with_test_key(settings: Settings) -> Settings:
 
 class MockHandle:
     """One emulator as a test sees it: clock, tasks, journal, callbacks, faults, and the
-    settings that point each vendor's client at it (`base_url` is where clients send)."""
+    settings that point each vendor's client at it (`base_url` is where clients send).
+
+    `handle.<vendor>_<name>` is `<name>` of that vendor's client kit (`providers/<vendor>/
+    client.py`): `base_url` for every vendor, plus ready SDK settings where a vendor has an SDK.
+    """
 
     def __init__(self, emulator: Emulator, base_url: str) -> None:
         self.emulator = emulator
@@ -170,7 +175,8 @@ class MockHandle:
     @property
     def faults(self) -> Faults:
         """The fault rules (`.add(rule)`, `.rules()`, `.remove(id)`, `.clear()`)."""
-        return self.emulator.faults
+        faults: Faults = self.emulator.features["faults"]
+        return faults
 
     def add_fault(self, **rule: Any) -> FaultRule:
         """`add_fault(vendor="dashscope", effect="error", code="Throttling")`; docs/faults.md."""
@@ -187,68 +193,31 @@ class MockHandle:
     # --- where each vendor's client should send -------------------------------------------
 
     def vendor_url(self, vendor: str) -> str:
-        return self.base_url + (DASHSCOPE_PATH if vendor == "dashscope" else "")
+        """The base URL for `vendor`'s client: this handle's URL plus the SDK's base path."""
+        return self.base_url + self.emulator.providers[vendor].spec.base_path
 
-    @property
-    def dashscope_base_url(self) -> str:
-        """For `dashscope.base_http_api_url`, `DASHSCOPE_HTTP_BASE_URL` or `base_address=`."""
-        return self.vendor_url("dashscope")
+    def client_kit(self, vendor: str) -> ClientKit:
+        kit_class = vendor_packages()[vendor].client_kit
+        return kit_class(self.emulator.providers[vendor], self.vendor_url(vendor), self.api_key)
 
-    @property
-    def dashscope_kwargs(self) -> dict[str, str]:
-        """`BaseAsyncApi.async_call(..., **handle.dashscope_kwargs)` (also fetch/wait/cancel)."""
-        return {"api_key": self.api_key, "base_address": self.dashscope_base_url}
-
-    @property
-    def acedata_base_url(self) -> str:
-        return self.vendor_url("acedata")
-
-    @property
-    def gptge_base_url(self) -> str:
-        return self.vendor_url("gptge")
+    def __getattr__(self, name: str) -> Any:
+        """`<vendor>_<name>`: that attribute of the vendor's client kit."""
+        vendor, _, attribute = name.partition("_")
+        if attribute and vendor in vendor_packages():
+            return getattr(self.client_kit(vendor), attribute)
+        raise AttributeError(f"{type(self).__name__} has no attribute {name!r}")
 
     @property
     def auth_headers(self) -> dict[str, str]:
-        """`Authorization` for the bearer vendors (AceData, gpt.ge, DashScope)."""
+        """`Authorization` for the bearer vendors."""
         return {"Authorization": f"Bearer {self.api_key}"}
-
-    @property
-    def tencent_endpoint(self) -> str:
-        """`HttpProfile(endpoint=...)`: host and port, no scheme (the SDK adds it)."""
-        return self.vendor_url("tencent").split("://", 1)[-1]
-
-    @property
-    def tencent_scheme(self) -> str:
-        return self.vendor_url("tencent").split("://", 1)[0]
-
-    @property
-    def tencent_secret(self) -> tuple[str, str]:
-        """A (SecretId, SecretKey) pair the mock accepts."""
-        return next(iter(self.emulator.settings.tencent_credentials.items()))
-
-    def tencent_credential(self) -> Any:
-        from tencentcloud.common.credential import Credential
-
-        return Credential(*self.tencent_secret)
-
-    def tencent_client_profile(self) -> Any:
-        from tencentcloud.common.profile.client_profile import ClientProfile
-        from tencentcloud.common.profile.http_profile import HttpProfile
-
-        return ClientProfile(httpProfile=HttpProfile(protocol=self.tencent_scheme,
-                                                     endpoint=self.tencent_endpoint))
-
-    def tencent_client(self, region: str = TENCENT_REGION) -> Any:
-        """A ready `AiartClient` (the `requests`-based one) signed with a known credential."""
-        from tencentcloud.aiart.v20221229.aiart_client import AiartClient
-
-        return AiartClient(self.tencent_credential(), region, self.tencent_client_profile())
 
     def settings_env(self) -> dict[str, str]:
         """Environment variables for a child process (SDK base URLs, the test key)."""
-        return {"DASHSCOPE_HTTP_BASE_URL": self.dashscope_base_url,
-                "DASHSCOPE_API_KEY": self.api_key, "MOCKSERVER_URL": self.base_url,
-                "PORTRAIT_MOCK_API_KEY": self.api_key}
+        env = {"MOCKSERVER_URL": self.base_url, "PORTRAIT_MOCK_API_KEY": self.api_key}
+        for vendor in self.emulator.providers:
+            env.update(self.client_kit(vendor).env())
+        return env
 
 
 def free_port(host: str = "127.0.0.1") -> int:

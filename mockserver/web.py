@@ -1,25 +1,25 @@
-"""HTTP glue shared by every provider: the per-request `Call`, the `Reply`, and the endpoint
-wrapper that runs one vendor operation: interceptors -> handler -> render -> journal."""
+"""HTTP glue shared by every provider: the per-request `Call`, the `Reply`, and the `Pipeline`
+that runs one vendor operation: interceptors -> handler -> reply filters -> schema check ->
+journal. Routes are built from the vendor's operations file and its handler table."""
 from __future__ import annotations
 
 import json
 import logging
 import time
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
+from jsonschema.exceptions import ValidationError
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Route
+from starlette.routing import BaseRoute, Route
 
 from .core.auth import KeyStatus
 from .core.errors import VendorError
 from .core.ids import uuid4
-
-if TYPE_CHECKING:
-    from .providers.base import Provider
-    from .runtime import Emulator
+from .core.operations import OperationSpec
+from .core.runtime import Runtime
 
 log = logging.getLogger("mockserver")
 
@@ -43,12 +43,28 @@ class Reply:
         return Response(self.encode(), self.status, self.headers, media_type=self.media_type)
 
 
+class Vendor(Protocol):
+    """What the HTTP layer needs from a provider (`providers.base.Provider` is one)."""
+
+    @property
+    def name(self) -> str: ...
+    @property
+    def bad_request_code(self) -> str: ...
+    @property
+    def bad_json_message(self) -> str | None: ...
+    @property
+    def internal_error_code(self) -> str: ...
+
+    def error_reply(self, error: VendorError, call: Call | None) -> Reply: ...
+    def request_error(self, call: Call, errors: list[ValidationError]) -> VendorError: ...
+
+
 @dataclass
 class Call:
     """One request to one vendor operation, as the handler and the interceptors see it."""
 
-    emulator: Emulator
-    provider: Provider
+    runtime: Runtime
+    provider: Vendor
     operation: str
     request: Request
     body: bytes
@@ -64,21 +80,36 @@ class Call:
 
     @property
     def now(self) -> float:
-        return self.emulator.clock.now()
+        return self.runtime.clock.now()
 
     def json(self) -> Any:
         """The JSON body, or the vendor's bad-request error."""
         try:
             return json.loads(self.body)
-        except (ValueError, UnicodeDecodeError):
+        except (ValueError, UnicodeDecodeError, RecursionError):
             raise VendorError(self.provider.bad_request_code, self.provider.bad_json_message)
+
+    def json_object(self) -> dict[str, Any]:
+        """The JSON body, which must be an object, or the vendor's bad-request error."""
+        body = self.json()
+        if not isinstance(body, dict):
+            raise VendorError(self.provider.bad_request_code, detail="the body is not an object")
+        return body
+
+    def validate(self, schema: str, document: Any) -> None:
+        """The one request check: `document` against its JSON Schema; a failure becomes the
+        vendor's own bad-request error (`Provider.request_error`)."""
+        validator = self.runtime.schemas.validator(schema)
+        if validator.is_valid(document):
+            return
+        raise self.provider.request_error(self, list(validator.iter_errors(document)))
 
 
 def bearer_account(call: Call, *, missing: VendorError, invalid: VendorError,
                    refusals: Mapping[str, VendorError] | None = None) -> str:
     """Authenticate a bearer-key vendor: the key is the account. `refusals` maps keys that stand
     for states an emulator never reaches by itself (a used-up balance, ...) to their error."""
-    check = call.emulator.auth.check(call.request.headers.get("authorization"))
+    check = call.runtime.auth.check(call.request.headers.get("authorization"))
     if check.status is KeyStatus.MISSING:
         raise missing
     if refusals and check.key in refusals:
@@ -90,56 +121,90 @@ def bearer_account(call: Call, *, missing: VendorError, invalid: VendorError,
 
 
 Handler = Callable[[Call], Awaitable[Reply]]
-Interceptor = Callable[[Call], Awaitable[Reply | None]]
+Interceptor = Callable[[Call], Awaitable["Reply | None"]]
 ReplyFilter = Callable[[Call, Reply], Reply]
 
 
-def vendor_route(
-    provider: Provider, path: str, operation: str, handler: Handler, methods: list[str]
-) -> Route:
-    async def endpoint(request: Request) -> Response:
-        return await run_operation(provider, operation, handler, request)
+class Pipeline:
+    """The extension points around every vendor handler. Features add to them: fault
+    injection intercepts, the journal notes near misses, the contract kit's mutants filter."""
 
-    return Route(path, endpoint, methods=methods, name=f"{provider.name}.{operation}")
+    def __init__(self, runtime: Runtime) -> None:
+        self.runtime = runtime
+        self.interceptors: list[Interceptor] = []
+        self.reply_filters: list[ReplyFilter] = []
 
+    async def run(self, provider: Vendor, operation: str, handler: Handler,
+                  request: Request) -> Response:
+        started = time.perf_counter()
+        call = Call(self.runtime, provider, operation, request, await request.body())
+        reply = await self._answer(call, handler)
+        for reply_filter in self.reply_filters:
+            reply = reply_filter(call, reply)
+        response = reply.to_response()
+        self._check_reply(call, reply)
+        self.runtime.journal.record(
+            time=call.now, vendor=call.vendor, operation=call.operation, account=call.account,
+            method=request.method, path=request.scope["path"],
+            query=request.scope["query_string"].decode("latin-1"),
+            headers=dict(request.headers), body=_loggable(call.body), status=reply.status,
+            response=reply.body if not isinstance(reply.body, bytes) else f"<{len(reply.body)} bytes>",
+            task_id=call.task_id, injected=call.injected,
+            duration_ms=(time.perf_counter() - started) * 1000, note=call.note,
+        )
+        return response
 
-async def run_operation(
-    provider: Provider, operation: str, handler: Handler, request: Request
-) -> Response:
-    emulator = provider.emulator
-    started = time.perf_counter()
-    call = Call(emulator, provider, operation, request, await request.body())
-    reply = await _answer(call, handler)
-    for reply_filter in emulator.reply_filters:
-        reply = reply_filter(call, reply)
-    response = reply.to_response()
-    emulator.check_reply(call, reply)
-    emulator.journal.record(
-        time=call.now, vendor=call.vendor, operation=call.operation, account=call.account,
-        method=request.method, path=request.scope["path"],
-        query=request.scope["query_string"].decode("latin-1"),
-        headers=dict(request.headers), body=_loggable(call.body), status=reply.status,
-        response=reply.body if not isinstance(reply.body, bytes) else f"<{len(reply.body)} bytes>",
-        task_id=call.task_id, injected=call.injected,
-        duration_ms=(time.perf_counter() - started) * 1000, note=call.note,
-    )
-    return response
+    async def _answer(self, call: Call, handler: Handler) -> Reply:
+        try:
+            for intercept in self.interceptors:
+                injected = await intercept(call)
+                if injected is not None:
+                    return injected
+            return await handler(call)
+        except VendorError as error:
+            if error.detail:
+                call.note.setdefault("error_detail", error.detail)
+            return call.provider.error_reply(error, call)
+        except Exception:  # a bug must still look like the vendor's internal error, never a traceback
+            log.exception("unhandled error in %s.%s", call.vendor, call.operation)
+            return call.provider.error_reply(VendorError(call.provider.internal_error_code), call)
 
+    def _check_reply(self, call: Call, reply: Reply) -> None:
+        """With `validate_responses`, every JSON answer is checked against its declared schema."""
+        runtime = self.runtime
+        if not runtime.settings.validate_responses or isinstance(reply.body, bytes):
+            return
+        if reply.schema is None:
+            problem = "reply declares no schema"
+        else:
+            error = runtime.schemas.first_error(reply.schema, reply.body)
+            problem = None if error is None else f"{error.json_path}: {error.message}"
+        if problem:
+            violation = {"vendor": call.vendor, "operation": call.operation,
+                         "schema": reply.schema, "problem": problem, "body": reply.body}
+            log.error("schema violation: %s", violation)
+            runtime.schema_violations.append(violation)
 
-async def _answer(call: Call, handler: Handler) -> Reply:
-    try:
-        for intercept in call.emulator.interceptors:
-            injected = await intercept(call)
-            if injected is not None:
-                return injected
-        return await handler(call)
-    except VendorError as error:
-        if error.detail:
-            call.note.setdefault("error_detail", error.detail)
-        return call.provider.error_reply(error, call)
-    except Exception:  # a bug must still look like the vendor's internal error, never a traceback
-        log.exception("unhandled error in %s.%s", call.vendor, call.operation)
-        return call.provider.error_reply(VendorError(call.provider.internal_error_code), call)
+    def route(self, provider: Vendor, path: str, operation: str, handler: Handler,
+              methods: Iterable[str]) -> Route:
+        async def endpoint(request: Request) -> Response:
+            return await self.run(provider, operation, handler, request)
+
+        return Route(path, endpoint, methods=list(methods), name=f"{provider.name}.{operation}")
+
+    def routes(self, provider: Vendor, operations: Iterable[OperationSpec],
+               handlers: Mapping[str, Handler]) -> list[BaseRoute]:
+        """One route per documented operation, bound to the handler of the same name. A
+        documented operation without a handler, or a handler for no operation, is a start-up
+        error: the operations file and the code must agree."""
+        specs = {spec.operation: spec for spec in operations}
+        missing = sorted(set(specs) - set(handlers))
+        extra = sorted(set(handlers) - set(specs))
+        if missing or extra:
+            raise ValueError(f"{provider.name}: operations without a handler {missing}, "
+                             f"handlers without an operation {extra}")
+        return [self.route(provider, spec.path, name, handlers[name], [spec.method])
+                for name, spec in specs.items()]
 
 
 def _loggable(body: bytes) -> Any:
@@ -147,5 +212,5 @@ def _loggable(body: bytes) -> Any:
         return None
     try:
         return json.loads(body)
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):
         return body[:2048].decode("utf-8", "replace")

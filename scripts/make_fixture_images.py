@@ -27,14 +27,17 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))  # run from a checkout without installing the package
 
 from mockserver.core import images  # noqa: E402
+from mockserver.providers import provider_classes  # noqa: E402
 
 # Permissive rules used only to count faces.
 ANY_IMAGE = images.ImageRules(
     formats=frozenset({"JPEG", "PNG", "WEBP", "BMP", "TIFF"}), max_bytes=1 << 30
 )
 
-RULESETS = ("DASHSCOPE_USER", "DASHSCOPE_TEMPLATE", "TENCENT_TEMPLATE", "TENCENT_USER",
-            "GPTGE_IDPHOTO", "ACEDATA_INPUT")
+# (vendor, image kind) of each provider's declared rules (`VendorSpec.image_rules`).
+RULESETS = (("dashscope", "user"), ("dashscope", "template"), ("tencent", "template"),
+            ("tencent", "user"), ("gptge", "source"), ("acedata", "input"))
+RULES = {cls.spec.name: cls.spec.image_rules for cls in provider_classes()}
 OK = "ok"
 # file -> (faces detected or None if undecodable, verdict per ruleset in RULESETS order).
 # Verdicts are Problem names or "ok".
@@ -174,7 +177,7 @@ def verdicts(data: bytes) -> tuple[int | None, tuple[str, ...]]:
     out = []
     for name in RULESETS:
         try:
-            images.inspect(data, getattr(images, name))
+            images.inspect(data, RULES[name[0]][name[1]])
             out.append(OK)
         except images.ImageRejected as exc:
             out.append(exc.problem.name)

@@ -11,7 +11,7 @@ import httpx
 import pytest
 
 from mockserver.app import create_app
-from mockserver.runtime import Emulator
+from mockserver.emulator import Emulator
 from mockserver.settings import Settings
 from mockserver.testing import ServerThread
 

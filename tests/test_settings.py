@@ -17,7 +17,7 @@ def test_precedence_flags_env_config_defaults(tmp_path) -> None:
     assert settings.host == "0.0.0.0"  # config beats default
     assert settings.store == "memory"  # default
     assert settings.api_keys == ("sk-a",)
-    assert settings.tencent_credentials == {"AKIDmock": "mock-secret", "AKIDother": "other-secret"}
+    assert settings.credentials == {"tencent": {"AKIDother": "other-secret"}}
     assert settings.vendor_option("dashscope", "run_seconds", 30) == 5
     assert settings.vendor_option("dashscope", "queue_seconds", 2) == 2
 
@@ -43,6 +43,6 @@ def test_the_readme_config_example_loads(tmp_path) -> None:
     config.write_text(block)
     settings = load_settings({}, {"MOCKSERVER_CONFIG": str(config)})
     assert settings.api_keys == ("sk-team-a", "sk-team-b")
-    assert settings.tencent_credentials["AKIDteam"] == "team-secret"
+    assert settings.credentials["tencent"]["AKIDteam"] == "team-secret"
     assert settings.vendor_option("dashscope", "submit_qps", None) == 2
     assert settings.fetch_deny_hosts == ("169.254.*",)

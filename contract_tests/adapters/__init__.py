@@ -1,27 +1,19 @@
-"""The per-vendor adapters, by vendor name. A vendor is tested once its provider has landed."""
+"""The per-vendor adapters, found by vendor name: `contract_tests/adapters/<vendor>.py` exporting
+`ADAPTER`. A vendor is tested once both its provider and its adapter exist."""
 from __future__ import annotations
 
 import importlib
+import pkgutil
 
 from .base import Adapter
 
-# vendor -> "module:Class"; imported lazily so an adapter waiting for its provider costs nothing.
-ADAPTERS = {
-    "dashscope": "contract_tests.adapters.dashscope:DashScopeAdapter",
-    "acedata": "contract_tests.adapters.acedata:AceDataAdapter",
-    "tencent": "contract_tests.adapters.tencent:TencentAdapter",
-    "gptge": "contract_tests.adapters.gptge:GptGeAdapter",
-}
+ADAPTERS = tuple(sorted(info.name for info in pkgutil.iter_modules(__path__)
+                        if info.name != "base"))
 
 
 def adapter_class(vendor: str) -> type[Adapter] | None:
-    """The adapter for `vendor`, or None when the kit has none yet."""
-    module_name, _, class_name = ADAPTERS[vendor].partition(":")
-    try:
-        module = importlib.import_module(module_name)
-    except ModuleNotFoundError as missing:
-        if missing.name != module_name:
-            raise
+    """The adapter for `vendor`, or None when the kit has none."""
+    if vendor not in ADAPTERS:
         return None
-    found: type[Adapter] = getattr(module, class_name)
+    found: type[Adapter] = importlib.import_module(f"{__name__}.{vendor}").ADAPTER
     return found

@@ -146,3 +146,6 @@ class AceDataAdapter(Adapter):
 
     def unknown_path_expect(self) -> Expect:
         return Expect(404, frozenset({"no_api"}))
+
+
+ADAPTER = AceDataAdapter

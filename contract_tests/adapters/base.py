@@ -24,8 +24,8 @@ THROTTLE_RETRIES = 3
 
 if TYPE_CHECKING:
     from mockserver.core.errors import Catalogue
+    from mockserver.core.operations import OperationSpec
     from mockserver.core.schemas import SchemaRegistry
-    from mockserver.providers.base import OperationSpec
 
     from ..session import Kit
 

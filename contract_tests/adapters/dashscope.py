@@ -152,3 +152,6 @@ class DashScopeAdapter(Adapter):
 
     def validation_expect(self, violation_kind: str, path: tuple[str | int, ...]) -> Expect:
         return INVALID_PARAMETER  # every schema violation is InvalidParameter [DOC seed 004]
+
+
+ADAPTER = DashScopeAdapter

@@ -10,7 +10,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from mockserver.providers.base import OperationSpec
+from mockserver.core.operations import OperationSpec
 
 from ..checks import Expect
 from ..targets import Exchange
@@ -164,3 +164,6 @@ class GptGeAdapter(Adapter):
 
     def unknown_path(self) -> str | None:
         return None  # `/task/{anything}` is the query route; nothing else is gpt.ge's
+
+
+ADAPTER = GptGeAdapter

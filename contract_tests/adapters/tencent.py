@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from typing import Any
 from urllib.parse import urlencode, urlsplit
 
-from mockserver.providers.base import OperationSpec
+from mockserver.core.operations import OperationSpec
 from mockserver.providers.tencent import signing
 
 from ..checks import Expect
@@ -213,3 +213,6 @@ class TencentAdapter(Adapter):
         if violation_kind == "wrong-type":
             return Expect(200, frozenset({"InvalidParameter"}))
         return Expect(200, VALUE_ERRORS)
+
+
+ADAPTER = TencentAdapter

@@ -35,13 +35,9 @@ from .image_fetch import (
 )
 
 __all__ = [
-    "ACEDATA_INPUT",
-    "DASHSCOPE_TEMPLATE",
-    "DASHSCOPE_USER",
-    "GPTGE_IDPHOTO",
+    "COMMON_WEB_FORMATS",
     "MAX_PIXELS",
-    "TENCENT_TEMPLATE",
-    "TENCENT_USER",
+    "MiB",
     "Box",
     "FetchPolicy",
     "ImageFetcher",
@@ -77,8 +73,8 @@ Image.init()
 _SNIFF_FORMATS = tuple(f for f in _WANTED_SNIFF if f in Image.OPEN)
 # Phones write multi-picture JPEGs that Pillow calls MPO; vendors see a JPEG.
 _FORMAT_ALIASES = {"MPO": "JPEG"}
-_COMMON_WEB = frozenset({"JPEG", "PNG", "WEBP", "GIF", "BMP"})
-_TENCENT_FORMATS = frozenset({"JPEG", "PNG", "BMP", "TIFF", "WEBP"})
+#: The formats every browser shows; a vendor that documents "common formats" means these.
+COMMON_WEB_FORMATS = frozenset({"JPEG", "PNG", "WEBP", "GIF", "BMP"})
 
 
 @dataclass(frozen=True)
@@ -106,48 +102,6 @@ class ImageRules:
     forbid_cjk_in_url: bool = False
     max_url_chars: int | None = None
     name: str = "image"
-
-
-def _tencent_bytes_cap(base64_limit: int) -> int:
-    # "< 10 MB after base64": largest n whose 4*ceil(n/3) stays strictly below.
-    return ((base64_limit - 1) // 4) * 3
-
-
-#: DashScope facechain user photo: JPEG/PNG, <= 3 MB, 256 < side < 2048, one face >= 128 px.
-DASHSCOPE_USER = ImageRules(
-    formats=frozenset({"JPEG", "PNG"}), max_bytes=3 * MiB,
-    min_width=256, min_height=256, min_exclusive=True,
-    max_width=2048, max_height=2048, max_exclusive=True,
-    faces_exactly=1, min_face_px=128, forbid_cjk_in_url=True, name="dashscope user photo",
-)
-#: DashScope template: JPEG/PNG, <= 5 MB, > 512x512 and < 1680x1260 (width x height).
-#: The face rule (at least one) is inferred: a face-swap template needs a face.
-DASHSCOPE_TEMPLATE = ImageRules(
-    formats=frozenset({"JPEG", "PNG"}), max_bytes=5 * MiB,
-    min_width=512, min_height=512, min_exclusive=True,
-    max_width=1680, max_height=1260, max_exclusive=True,
-    faces_min=1, forbid_cjk_in_url=True, name="dashscope template",
-)
-#: Tencent GlamPic template: <= 5 faces (>= 1 inferred), side > 300, <= 2000x2000,
-#: < 10 MB once base64 encoded.
-TENCENT_TEMPLATE = ImageRules(
-    formats=_TENCENT_FORMATS, max_bytes=_tencent_bytes_cap(10 * MiB),
-    min_width=300, min_height=300, min_exclusive=True,
-    max_width=2000, max_height=2000, faces_min=1, faces_max=5, name="tencent template",
-)
-#: Tencent GlamPic user photo: same byte/format limits; "if the photo holds several faces the
-#: largest is used" (seed 002), so it needs at least one; the 2000x2000 cap is assumed too.
-TENCENT_USER = ImageRules(
-    formats=_TENCENT_FORMATS, max_bytes=_tencent_bytes_cap(10 * MiB),
-    max_width=2000, max_height=2000, faces_min=1, name="tencent user photo",
-)
-#: gpt.ge ID photo (PicWish): <= 15 MB, <= 4096x4096, needs a face, URL <= 512 chars.
-GPTGE_IDPHOTO = ImageRules(
-    formats=frozenset({"JPEG", "BMP", "PNG", "WEBP", "TIFF"}), max_bytes=15 * MiB,
-    max_width=4096, max_height=4096, faces_min=1, max_url_chars=512, name="gpt.ge id photo",
-)
-#: AceData headshots: common web formats, 10 MB cap (inferred), merely decodable.
-ACEDATA_INPUT = ImageRules(formats=_COMMON_WEB, max_bytes=10 * MiB, name="acedata input")
 
 
 @dataclass(frozen=True)

@@ -6,6 +6,7 @@ Nothing has to tick in the background: advancing the clock moves every task at o
 """
 from __future__ import annotations
 
+import asyncio
 import enum
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
@@ -186,3 +187,29 @@ class TaskEngine:
         now = self.clock.now()
         self._schedule(task, self._busy_until(task, concurrency, now), now)
         self.store.put_task(task)
+
+
+STALL_POLL_SECONDS = 1.0  # how often a blocked call looks again at a task with no end yet
+
+
+async def wait_for_end(clock: Clock, store: TaskStore, task_id: str, real_limit: float) -> Task | None:
+    """The one blocking wait of every vendor that can answer a call with the finished task.
+
+    Returns the task once it has ended on the emulated clock (an advance ends the wait at once),
+    or as it is when `real_limit` real seconds ran out; None if the task vanished (a reset).
+    A task stalled by a fault has no end time: it is looked at again every second.
+    """
+    loop = asyncio.get_running_loop()
+    give_up = loop.time() + real_limit
+    while True:
+        task = store.get_task(task_id)
+        if task is None or task.state_at(clock.now()).terminal:
+            return task
+        budget = give_up - loop.time()
+        if budget <= 0:
+            return task
+        if task.end_at is None:
+            await clock.sleep_until(clock.now() + STALL_POLL_SECONDS * clock.scale,
+                                    real_limit=min(budget, STALL_POLL_SECONDS))
+        else:
+            await clock.sleep_until(task.end_at, real_limit=budget)

@@ -1,21 +1,29 @@
-"""What every provider offers the app. A provider is one vendor's emulation, built per app."""
+"""What every provider offers the emulator, and the shared mechanisms it gets for free.
+
+A provider is one vendor's emulation, built per emulator. Its facts are its `VendorSpec`; its
+behaviour is a handful of methods (render an error, a result file, a callback body). Routing,
+options, timing, rate limits, result URLs and task ownership are the same for every vendor and
+live here, reading the spec.
+"""
 from __future__ import annotations
 
-import importlib
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from types import ModuleType
-from typing import TYPE_CHECKING, ClassVar
+from typing import ClassVar
 
+from jsonschema.exceptions import ValidationError, best_match
 from starlette.routing import BaseRoute
 
 from ..core.errors import Catalogue, VendorError
+from ..core.operations import OperationSpec, load_operations
+from ..core.runtime import Runtime
 from ..core.schemas import schemas_root
 from ..core.tasks import State, Task, Timing
+from ..web import Call, Handler, Pipeline, Reply
+from .options import Options
+from .spec import VendorSpec
 
-if TYPE_CHECKING:
-    from ..runtime import Emulator
-    from ..web import Call, Reply
+RESULTS_PREFIX = "/results"
 
 
 @dataclass(frozen=True)
@@ -25,83 +33,148 @@ class ResultFile:
     expires_at: float
 
 
-@dataclass(frozen=True)
-class OperationSpec:
-    """One documented operation: what it takes and, per HTTP status, which schemas may answer.
-
-    The OpenAPI generator and the contract kit read these; keep them next to the routes.
-    """
-
-    operation: str
-    method: str
-    path: str
-    request_schema: str | None
-    responses: Mapping[int, tuple[str, ...]]
-    request_content_type: str = "application/json"
-    required_headers: Mapping[str, str] = field(default_factory=dict)
-    callback_schema: str | None = None
-    summary: str = ""
+def result_url(base_url: str, vendor: str, task_id: str, name: str) -> str:
+    return f"{base_url}{RESULTS_PREFIX}/{vendor}/{task_id}/{name}"
 
 
 class Provider:
-    """Subclasses set the class attributes and implement the methods that raise here."""
+    """Subclasses set `spec` and implement `error_reply`, `setup_hint`, and what they need of
+    `result_file`, `callback_body`, `request_error` and `reset`."""
 
-    name: ClassVar[str]
-    title: ClassVar[str]
-    prefixes: ClassVar[tuple[str, ...]] = ()  # paths this vendor owns, for not-found answers
-    bad_request_code: ClassVar[str]
-    bad_json_message: ClassVar[str | None] = None
-    internal_error_code: ClassVar[str]
-    not_found_code: ClassVar[str]
-    default_max_queued: ClassVar[int | None] = None  # waiting tasks per account (`max_queued`)
-    queue_full_code: ClassVar[str | None] = None  # the error when that cap is reached
+    spec: ClassVar[VendorSpec]
 
-    def __init__(self, emulator: Emulator) -> None:
-        self.emulator = emulator
+    def __init__(self, runtime: Runtime) -> None:
+        self.runtime = runtime
         self.catalogue = Catalogue.load(schemas_root() / self.name / "catalogue.json")
+        self.options = Options(self.name, self.spec.all_options(),
+                               runtime.settings.vendors.get(self.name, {}))
 
-    def option(self, key: str, default: object) -> object:
-        return self.emulator.settings.vendor_option(self.name, key, default)
+    # --- the declaration, as the HTTP layer reads it ------------------------------------------
 
-    def timing(self, mode: str = "", *, queue: float, run: float, ttl: float,
-               concurrency: int | None) -> Timing:
-        """Durations and slots for one mode, overridable as `[vendors.<name>]` options:
-        `<mode>_run_seconds` beats `run_seconds` beats the default given here."""
+    @property
+    def name(self) -> str:
+        return self.spec.name
+
+    @property
+    def title(self) -> str:
+        return self.spec.title
+
+    @property
+    def bad_request_code(self) -> str:
+        return self.spec.errors.bad_request
+
+    @property
+    def bad_json_message(self) -> str | None:
+        return self.spec.errors.bad_json_message
+
+    @property
+    def internal_error_code(self) -> str:
+        return self.spec.errors.internal
+
+    @property
+    def not_found_code(self) -> str:
+        return self.spec.errors.not_found
+
+    # --- routes -------------------------------------------------------------------------------
+
+    def operations(self) -> tuple[OperationSpec, ...]:
+        """The documented operations (`schemas/<vendor>/operations.json`)."""
+        return load_operations(self.name)
+
+    def operation_names(self) -> frozenset[str]:
+        """Every operation name a request to this vendor can carry (fault rules match them)."""
+        return frozenset(spec.operation for spec in self.operations())
+
+    # --- shared mechanisms --------------------------------------------------------------------
+
+    def timing(self, mode: str = "") -> Timing:
+        """Durations and slots for one mode: `<mode>_<key>` beats `<key>` beats the spec."""
+        timings = self.spec.timings
+        defaults = timings.get(mode) or timings.get("") or next(iter(timings.values()))
+
         def pick(key: str, default: float | int | None) -> float | int | None:
-            return self.option(f"{mode}_{key}" if mode else key, self.option(key, default))  # type: ignore[return-value]
+            for name in (f"{mode}_{key}" if mode else None, key):
+                if name and name in self.options and self.options.get(name) is not None:
+                    value: float | int = self.options.get(name)
+                    return value
+            return default
 
-        slots = pick("concurrency", concurrency) if self.emulator.settings.limits_enabled else None
+        slots = pick("concurrency", defaults.concurrency)
         return Timing(
-            queue_seconds=float(pick("queue_seconds", queue)),  # type: ignore[arg-type]
-            run_seconds=float(pick("run_seconds", run)),  # type: ignore[arg-type]
-            ttl_seconds=float(pick("task_ttl_seconds", ttl)),  # type: ignore[arg-type]
-            concurrency=None if slots is None else int(slots),
+            queue_seconds=float(pick("queue_seconds", defaults.queue) or 0.0),
+            run_seconds=float(pick("run_seconds", defaults.run) or 0.0),
+            ttl_seconds=float(pick("task_ttl_seconds", defaults.ttl) or 0.0),
+            concurrency=int(slots) if slots is not None and self.runtime.settings.limits_enabled
+            else None,
         )
+
+    def check_rate(self, call: Call, key: str, headers: dict[str, str] | None = None) -> None:
+        """Refuse with the vendor's rate-limit code when the account exceeds `<key>_qps` (the
+        spec's documented figure unless configured; 0 switches it off; `--no-limits` all)."""
+        if not self.runtime.settings.limits_enabled:
+            return
+        qps = self.options.number(f"{key}_qps")
+        if qps > 0 and not self.runtime.limiter.allow((self.name, key, call.account or ""), qps,
+                                                       call.now):
+            raise VendorError(self.spec.errors.rate_limited, headers=headers)
+
+    def queue_cap(self, pool: str) -> int | None:
+        """Waiting tasks an account may have in `pool` (`<pool>_max_queued`, `max_queued`)."""
+        for name in (f"{pool}_max_queued", "max_queued"):
+            if name in self.options and self.options.get(name) is not None:
+                return self.options.integer(name)
+        return None
+
+    def queue_full_code(self) -> str:
+        configured = self.options.get("queue_full_code") if "queue_full_code" in self.options \
+            else None
+        if configured:
+            return str(configured)
+        entries = self.catalogue.entries.values()
+        return next((e.code for e in entries if e.status == 429), self.catalogue.fallback)
+
+    def own_task(self, task_id: object, account: str | None) -> Task | None:
+        """The account's own, unexpired task. Another account's task and an expired one are as
+        invisible as a missing one, whatever the vendor answers for those."""
+        task = self.runtime.store.get_task(task_id) if isinstance(task_id, str) else None
+        if task is None or task.vendor != self.name or task.account != account:
+            return None
+        return None if task.state_at(self.runtime.clock.now()) is State.EXPIRED else task
+
+    def result_url(self, task_id: str, name: str) -> str:
+        return result_url(self.runtime.settings.base_url, self.name, task_id, name)
+
+    @property
+    def result_ttl(self) -> float:
+        return self.options.number("result_ttl_seconds")
+
+    @property
+    def sync_timeout(self) -> float:
+        """Real seconds a blocking call waits for its task (`sync_timeout_seconds`)."""
+        return self.options.number("sync_timeout_seconds")
+
+    # --- behaviour each vendor gives ------------------------------------------------------------
+
+    def request_error(self, call: Call, errors: list[ValidationError]) -> VendorError:
+        """The vendor's answer to a request that breaks its schema: by default the bad-request
+        code, with the most relevant schema error kept for the journal."""
+        error = best_match(errors)
+        detail = f"{error.json_path}: {error.message}" if error else "invalid request"
+        return VendorError(self.bad_request_code, detail=detail)
+
+    def claimed_account(self, headers: Mapping[str, str]) -> str | None:
+        """The account a request claims before it is authenticated (fault rules match on it):
+        the bearer key. Vendors with other credentials override this."""
+        scheme, _, key = (headers.get("authorization") or "").strip().partition(" ")
+        if scheme.lower() != "bearer":
+            return None
+        return key.strip() or None
 
     def callback_body(self, task: Task) -> tuple[dict[str, object], str] | None:
         """(payload, schema name) POSTed to a task's callback URL when it ends, if any."""
         return None
 
-    def _routes_module(self) -> ModuleType:
-        """Each provider package keeps its route table and operations in `routes.py`."""
-        return importlib.import_module(f"{type(self).__module__}.routes")
-
-    def routes(self) -> list[BaseRoute]:
-        return self._routes_module().routes(self)  # type: ignore[no-any-return]
-
-    def operations(self) -> list[OperationSpec]:
-        """The documented operations this provider emulates (`routes.OPERATIONS`)."""
-        return self._routes_module().OPERATIONS  # type: ignore[no-any-return]
-
-    def own_task(self, task_id: object, account: str | None) -> Task | None:
-        """The account's own, unexpired task. Another account's task and an expired one are as
-        invisible as a missing one, whatever the vendor answers for those."""
-        task = self.emulator.store.get_task(task_id) if isinstance(task_id, str) else None
-        if task is None or task.vendor != self.name or task.account != account:
-            return None
-        return None if task.state_at(self.emulator.clock.now()) is State.EXPIRED else task
-
-    def error_reply(self, error: VendorError, call: Call) -> Reply:
+    def error_reply(self, error: VendorError, call: Call | None) -> Reply:
         """Render any error of this vendor in its own envelope."""
         raise NotImplementedError
 
@@ -110,8 +183,44 @@ class Provider:
         raise NotImplementedError
 
     def result_file(self, task: Task, name: str) -> ResultFile | None:
-        """The bytes behind a result URL of `task`, or None if there is no such file."""
+        """The bytes behind result URL `name` of `task` (already known to be this vendor's),
+        or None if there is no such file."""
         return None
 
     def reset(self) -> None:
-        """Forget per-app state that is not in the store (caches, counters)."""
+        """Forget per-emulator state that is not in the store (caches, counters)."""
+
+
+class ClientKit:
+    """The settings that point one vendor's client at a mock, as a test handle offers them:
+    `handle.<vendor>_<name>` is `<name>` of the vendor's kit (`handle.<vendor>_base_url`).
+    Vendors with an SDK subclass it with ready SDK objects."""
+
+    def __init__(self, provider: Provider, base_url: str, api_key: str) -> None:
+        self.provider = provider
+        self.base_url = base_url  # where this vendor's client sends, SDK base path included
+        self.api_key = api_key
+
+    def env(self) -> dict[str, str]:
+        """Environment variables that point the vendor's SDK at the mock."""
+        return {}
+
+
+RouteBuilder = Callable[[Provider, Pipeline], list[BaseRoute]]
+
+
+@dataclass(frozen=True)
+class VendorPackage:
+    """What a provider package exports as `VENDOR`: its Provider class and how it is routed,
+    either by its operations file and a handler table (one handler per operation), or by its
+    own route builder (a vendor with a single door dispatched by a header)."""
+
+    provider: type[Provider]
+    handlers: Mapping[str, Handler] = field(default_factory=dict)
+    route_builder: RouteBuilder | None = None
+    client_kit: type[ClientKit] = ClientKit
+
+    def routes(self, provider: Provider, pipeline: Pipeline) -> list[BaseRoute]:
+        if self.route_builder is not None:
+            return self.route_builder(provider, pipeline)
+        return pipeline.routes(provider, provider.operations(), self.handlers)

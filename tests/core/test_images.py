@@ -36,12 +36,6 @@ from starlette.routing import Route
 
 from mockserver.core import images
 from mockserver.core.images import (
-    ACEDATA_INPUT,
-    DASHSCOPE_TEMPLATE,
-    DASHSCOPE_USER,
-    GPTGE_IDPHOTO,
-    TENCENT_TEMPLATE,
-    TENCENT_USER,
     FetchPolicy,
     ImageFetcher,
     ImageRejected,
@@ -53,6 +47,12 @@ from mockserver.core.images import (
     inspect,
     load_and_inspect,
 )
+from mockserver.providers.acedata.inputs import INPUT_RULES as ACEDATA_INPUT
+from mockserver.providers.dashscope.inputs import TEMPLATE_RULES as DASHSCOPE_TEMPLATE
+from mockserver.providers.dashscope.inputs import USER_RULES as DASHSCOPE_USER
+from mockserver.providers.gptge.models import IDPHOTO_RULES as GPTGE_IDPHOTO
+from mockserver.providers.tencent.inputs import TEMPLATE_RULES as TENCENT_TEMPLATE
+from mockserver.providers.tencent.inputs import USER_RULES as TENCENT_USER
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "images"
 RULESETS = {

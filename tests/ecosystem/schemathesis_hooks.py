@@ -22,10 +22,10 @@ from typing import Any
 import schemathesis
 from jsonschema import Draft202012Validator
 
+from mockserver.providers.tencent.provider import DEFAULT_CREDENTIALS
 from mockserver.providers.tencent.signing import sign_request
-from mockserver.settings import DEFAULT_TENCENT_CREDENTIALS
 
-SECRET_ID, SECRET_KEY = next(iter(DEFAULT_TENCENT_CREDENTIALS.items()))
+SECRET_ID, SECRET_KEY = next(iter(DEFAULT_CREDENTIALS.items()))
 SIGNED = ("Authorization", "X-TC-Timestamp", "X-TC-Content-SHA256")
 DEFAULT_REGION = "ap-guangzhou"
 CALLBACK_SINK = "http://127.0.0.1:9/callback"  # the discard port: nothing listens

@@ -12,13 +12,13 @@ import httpx
 import pytest
 from jsonschema import Draft202012Validator
 
-from mockserver.openapi import vendor_document
+from mockserver.emulator import Emulator
+from mockserver.features.openapi import vendor_document
 from mockserver.providers import provider_classes
-from mockserver.runtime import Emulator
 from mockserver.settings import Settings
 from mockserver.testing import ServerThread
 
-VENDORS = [cls.name for cls in provider_classes()]
+VENDORS = [cls.spec.name for cls in provider_classes()]
 
 
 @pytest.fixture(scope="module")
@@ -55,7 +55,7 @@ def operations(doc: dict[str, Any]) -> Iterator[tuple[str, str, dict[str, Any]]]
 def test_document_is_valid_openapi_31(emulator: Emulator, vendor: str) -> None:
     from schemathesis.specs.openapi.definitions import OPENAPI_31
 
-    doc = vendor_document(emulator.providers[vendor], "http://127.0.0.1:8000")
+    doc = vendor_document(emulator.providers[vendor].spec, emulator.schemas, "http://127.0.0.1:8000")
     errors = [e.message for e in Draft202012Validator(OPENAPI_31).iter_errors(doc)]
     assert errors == []
     assert doc["openapi"] == "3.1.0"
@@ -66,7 +66,7 @@ def test_document_is_valid_openapi_31(emulator: Emulator, vendor: str) -> None:
 
 @pytest.mark.parametrize("vendor", VENDORS)
 def test_every_ref_is_local_and_resolves(emulator: Emulator, vendor: str) -> None:
-    doc = vendor_document(emulator.providers[vendor])
+    doc = vendor_document(emulator.providers[vendor].spec, emulator.schemas)
     found = list(refs(doc))
     assert found
     for ref in found:
@@ -77,7 +77,7 @@ def test_every_ref_is_local_and_resolves(emulator: Emulator, vendor: str) -> Non
 def test_every_operation_and_answer_of_the_table_is_documented(emulator: Emulator,
                                                                 vendor: str) -> None:
     provider = emulator.providers[vendor]
-    doc = vendor_document(provider)
+    doc = vendor_document(provider.spec, emulator.schemas)
     ops = {(path, method): op for path, method, op in operations(doc)}
     assert len({op["operationId"] for op in ops.values()}) == len(ops)
     for spec in provider.operations():
@@ -101,7 +101,7 @@ def test_every_operation_and_answer_of_the_table_is_documented(emulator: Emulato
 def test_shared_path_operations_become_one_dispatch_operation(emulator: Emulator) -> None:
     """Tencent: every action is POST / with X-TC-Action; one operation, one enum header."""
     for provider in emulator.providers.values():
-        doc = vendor_document(provider)
+        doc = vendor_document(provider.spec, emulator.schemas)
         for _path, _method, op in operations(doc):
             if "x-dispatch" not in op:
                 continue
@@ -112,7 +112,7 @@ def test_shared_path_operations_become_one_dispatch_operation(emulator: Emulator
 
 
 def test_submit_answers_link_to_the_task_operations(emulator: Emulator) -> None:
-    doc = vendor_document(emulator.providers["dashscope"])
+    doc = vendor_document(emulator.providers["dashscope"].spec, emulator.schemas)
     links = doc["paths"]["/api/v1/services/aigc/album/gen_potrait"]["post"]["responses"]["200"]["links"]
     assert links["dashscope_query_task"]["parameters"] == {"task_id": "$response.body#/output/task_id"}
 

@@ -82,7 +82,7 @@ def schemathesis_command(url: str, vendor: str) -> list[str]:
             "--request-timeout", "20", *auth, "--suppress-health-check", "all", "--no-color"]
 
 
-@pytest.mark.parametrize("vendor", [cls.name for cls in provider_classes()])
+@pytest.mark.parametrize("vendor", [cls.spec.name for cls in provider_classes()])
 def test_schemathesis_finds_no_failures(vendor: str, running: ServerThread, error_log: ErrorLog,
                                         tmp_path: Path) -> None:
     running.emulator.reset()

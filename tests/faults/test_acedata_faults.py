@@ -9,7 +9,7 @@ from typing import Any
 import httpx
 import pytest
 
-from mockserver.faults import ConnectionDropped
+from mockserver.features.faults import ConnectionDropped
 from mockserver.testing import CallbackReceiver
 
 pytestmark = pytest.mark.anyio

@@ -7,7 +7,7 @@ from typing import Any
 import httpx
 import pytest
 
-from mockserver.faults import ConnectionDropped
+from mockserver.features.faults import ConnectionDropped
 
 pytestmark = pytest.mark.anyio
 

@@ -6,7 +6,6 @@ from typing import Any
 import pytest
 
 from mockserver.app import create_app
-from mockserver.limits import queue_full_code
 from mockserver.settings import Settings
 
 pytestmark = pytest.mark.anyio
@@ -64,9 +63,9 @@ class TestNoLimits:
 
 def test_queue_full_code_defaults_to_each_vendors_429_code() -> None:
     providers = create_app(Settings()).state.emulator.providers
-    assert queue_full_code(providers["dashscope"]) == "Throttling"
-    assert queue_full_code(providers["acedata"]) == "too_many_requests"
-    assert queue_full_code(providers["gptge"]) == "too_many_requests"
+    assert providers["dashscope"].queue_full_code() == "Throttling"
+    assert providers["acedata"].queue_full_code() == "too_many_requests"
+    assert providers["gptge"].queue_full_code() == "too_many_requests"
 
 
 def test_documented_default_limits() -> None:

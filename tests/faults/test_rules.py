@@ -11,7 +11,7 @@ import pytest
 from starlette.applications import Starlette
 
 from mockserver.app import create_app
-from mockserver.faults import FaultError, request_account
+from mockserver.features.fault_rules import FaultError
 from mockserver.settings import Settings, load_settings
 
 pytestmark = pytest.mark.anyio
@@ -72,20 +72,23 @@ async def test_malformed_json_rule_is_400(admin: httpx.AsyncClient) -> None:
 
 def test_python_api_mirrors_the_admin_api() -> None:
     emulator = create_app(Settings()).state.emulator
-    rule = emulator.faults.add({"vendor": "dashscope", "effect": "error", "code": "Throttling"})
-    assert emulator.faults.get(rule.id) is rule and rule.to_dict()["code"] == "Throttling"
+    rule = emulator.features["faults"].add({"vendor": "dashscope", "effect": "error", "code": "Throttling"})
+    assert emulator.features["faults"].get(rule.id) is rule and rule.to_dict()["code"] == "Throttling"
     with pytest.raises(FaultError, match="unknown vendor"):
-        emulator.faults.add({"vendor": "x", "effect": "drop"})
-    assert emulator.faults.remove(rule.id) and not emulator.faults.remove(rule.id)
-    assert emulator.faults.rules() == []
+        emulator.features["faults"].add({"vendor": "x", "effect": "drop"})
+    assert emulator.features["faults"].remove(rule.id) and not emulator.features["faults"].remove(rule.id)
+    assert emulator.features["faults"].rules() == []
 
 
-def test_request_account_reads_bearer_keys_and_tc3_secret_ids() -> None:
-    assert request_account({"authorization": "Bearer sk-1"}) == "sk-1"
+def test_claimed_account_reads_bearer_keys_and_tc3_secret_ids() -> None:
+    emulator = create_app(Settings()).state.emulator
+    assert emulator.claimed_account({"authorization": "Bearer sk-1"}) == "sk-1"
     tc3 = "TC3-HMAC-SHA256 Credential=AKIDmock/2024-01-01/aiart/tc3_request, SignedHeaders=x"
-    assert request_account({"authorization": tc3}) == "AKIDmock"
-    assert request_account({"authorization": "Basic abc"}) is None
-    assert request_account({}) is None
+    assert emulator.claimed_account({"authorization": tc3}) == "AKIDmock"
+    assert emulator.claimed_account({"authorization": tc3}, "tencent") == "AKIDmock"
+    assert emulator.claimed_account({"authorization": tc3}, "dashscope") is None
+    assert emulator.claimed_account({"authorization": "Basic abc"}) is None
+    assert emulator.claimed_account({}) is None
 
 
 CHAOS_TOML = """
@@ -120,7 +123,7 @@ class TestStandingChaosRules:
 
     async def test_the_same_seed_gives_the_same_sequence_in_another_app(
             self, mock, settings: Settings) -> None:
-        rule = create_app(settings).state.emulator.faults.rules()[0]
+        rule = create_app(settings).state.emulator.features["faults"].rules()[0]
         fired = [rule.try_fire() for _ in range(30)]
         statuses = await chaos_sequence(mock)
         assert [s == 500 for s in statuses] == fired

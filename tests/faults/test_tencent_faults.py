@@ -15,7 +15,7 @@ from tencentcloud.common.exception.tencent_cloud_sdk_exception import TencentClo
 from tencentcloud.common.profile.client_profile import ClientProfile
 from tencentcloud.common.profile.http_profile import HttpProfile
 
-from mockserver.faults import ConnectionDropped
+from mockserver.features.faults import ConnectionDropped
 from mockserver.providers.tencent.signing import sign_request
 from mockserver.settings import Settings
 from mockserver.testing import fixture_url
@@ -33,7 +33,7 @@ def job(base_url: str) -> dict[str, Any]:
 
 @pytest.fixture
 def settings() -> Settings:
-    return Settings(validate_responses=True, tencent_credentials=KEYS)
+    return Settings(validate_responses=True, credentials={"tencent": KEYS})
 
 
 async def send(mock, action: str, params: dict[str, Any], secret_id: str = "AKIDmock") -> dict[str, Any]:
@@ -136,7 +136,7 @@ async def test_one_job_processing_per_account(mock) -> None:
 class TestJobNumExceed:
     @pytest.fixture
     def settings(self) -> Settings:
-        return Settings(validate_responses=True, tencent_credentials=KEYS,
+        return Settings(validate_responses=True, credentials={"tencent": KEYS},
                         vendors={"tencent": {"max_queued": 1}})
 
     async def test_too_many_waiting_jobs(self, mock) -> None:

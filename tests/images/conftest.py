@@ -23,9 +23,9 @@ from starlette.routing import Route
 
 from mockserver.app import create_app
 from mockserver.core.schemas import SchemaRegistry
+from mockserver.emulator import Emulator
 from mockserver.providers.gptge.models import FAILURE_STATES
 from mockserver.providers.tencent.signing import sign_request
-from mockserver.runtime import Emulator
 from mockserver.settings import Settings
 from mockserver.testing import AppThread, fixture_url
 
@@ -182,7 +182,7 @@ class Vendors:
         return f"FAILED {output['code']}"
 
     async def _tencent(self, action: str, params: dict[str, Any]) -> dict[str, Any]:
-        secret_id, secret_key = next(iter(self.emulator.settings.tencent_credentials.items()))
+        secret_id, secret_key = next(iter(self.emulator.providers["tencent"].credentials.items()))
         headers, body = sign_request(
             secret_id=secret_id, secret_key=secret_key, host=httpx.URL(self.base_url).netloc
             .decode(), action=action, timestamp=int(self.emulator.clock.now()), params=params)

@@ -22,7 +22,15 @@ import urllib.parse
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from ...core.images import ACEDATA_INPUT, ImageRejected, Problem, check_ref, load_and_inspect
+from ...core.images import (
+    COMMON_WEB_FORMATS,
+    ImageRejected,
+    ImageRules,
+    MiB,
+    Problem,
+    check_ref,
+    load_and_inspect,
+)
 from .models import FETCH_FAILED, INVALID_IMAGE
 
 if TYPE_CHECKING:
@@ -37,6 +45,8 @@ PROBLEM_ERRORS: dict[Problem, tuple[str, str]] = {
     Problem.DECODE_FAILED: INVALID_IMAGE,
     Problem.UNSUPPORTED_FORMAT: INVALID_IMAGE,
 }
+#: Common web formats, 10 MB cap (INFERRED), merely decodable.
+INPUT_RULES = ImageRules(formats=COMMON_WEB_FORMATS, max_bytes=10 * MiB, name="acedata input")
 PLATFORM_PATH = "/image/"  # seed 000's generate example sends such an item
 PLACEHOLDER_HOSTS = ("example.com", "*.example.com", "example.net", "*.example.net",
                      "example.org", "*.example.org", "*.example")
@@ -78,7 +88,7 @@ async def _judge_one(fetcher: ImageFetcher, ref: str, placeholders: frozenset[st
     if host == "invalid" or (host or "").endswith(".invalid"):
         raise ImageRejected(Problem.DOWNLOAD_FAILED, f"{host} never resolves (RFC 6761)")
     # AceData has no face rule: skipping detection keeps a submit fast.
-    await load_and_inspect(fetcher, ref, ACEDATA_INPUT, detect_faces=False)
+    await load_and_inspect(fetcher, ref, INPUT_RULES, detect_faces=False)
 
 
 async def judge(fetcher: ImageFetcher, refs: list[str], placeholders: frozenset[str],

@@ -6,20 +6,26 @@ surfacing asynchronously; only URL syntax (scheme, Chinese characters) is refuse
 """
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
-from ...core.images import (
-    DASHSCOPE_TEMPLATE,
-    DASHSCOPE_USER,
-    ImageRejected,
-    Problem,
-    load_and_inspect,
-)
+from ...core.images import ImageRejected, ImageRules, MiB, Problem, load_and_inspect
 from ...core.input_checks import Verdict
 from ...core.tasks import Task
+from ..base import Provider
 
-if TYPE_CHECKING:
-    from . import DashScope
+#: User photo: JPEG/PNG, <= 3 MB, 256 < side < 2048, one face >= 128 px (seed 004).
+USER_RULES = ImageRules(
+    formats=frozenset({"JPEG", "PNG"}), max_bytes=3 * MiB,
+    min_width=256, min_height=256, min_exclusive=True,
+    max_width=2048, max_height=2048, max_exclusive=True,
+    faces_exactly=1, min_face_px=128, forbid_cjk_in_url=True, name="dashscope user photo",
+)
+#: Template: JPEG/PNG, <= 5 MB, > 512x512 and < 1680x1260 (width x height; seed 004).
+#: The face rule (at least one) is inferred: a face-swap template needs a face.
+TEMPLATE_RULES = ImageRules(
+    formats=frozenset({"JPEG", "PNG"}), max_bytes=5 * MiB,
+    min_width=512, min_height=512, min_exclusive=True,
+    max_width=1680, max_height=1260, max_exclusive=True,
+    faces_min=1, forbid_cjk_in_url=True, name="dashscope template",
+)
 
 # Problem -> task failure code. Resolution is documented (seed 004); the others are inferred:
 # the docs describe InvalidURL as "make sure the url is correct and is an image", byte caps as
@@ -36,19 +42,18 @@ PROBLEM_CODES = {
 FACE_PROBLEM_CODE = "InternalError:Algo"
 
 
-async def verdict(provider: DashScope, task: Task) -> Verdict:
+async def verdict(provider: Provider, task: Task) -> Verdict:
     """Template first, then each user photo; the first problem fails the task."""
-    checks = [(url, DASHSCOPE_USER) for url in task.data.get("user_urls", [])]
+    checks = [(url, USER_RULES) for url in task.data.get("user_urls", [])]
     if task.data.get("template_url"):
-        checks.insert(0, (task.data["template_url"], DASHSCOPE_TEMPLATE))
+        checks.insert(0, (task.data["template_url"], TEMPLATE_RULES))
     facts: dict[str, object] = {}
     for url, rules in checks:
         try:
-            _, found = await load_and_inspect(provider.emulator.fetcher, url, rules)
+            _, found = await load_and_inspect(provider.runtime.fetcher, url, rules)
         except ImageRejected as rejected:
-            code = PROBLEM_CODES.get(rejected.problem) or str(
-                provider.option("face_error_code", FACE_PROBLEM_CODE))
+            code = PROBLEM_CODES.get(rejected.problem) or provider.options.text("face_error_code")
             return Verdict((code, provider.catalogue.entries[code].message))
-        if rules is DASHSCOPE_TEMPLATE:  # template modes answer at the template's size
+        if rules is TEMPLATE_RULES:  # template modes answer at the template's size
             facts = {"width": found.width, "height": found.height}
     return Verdict(data=facts)

@@ -1,9 +1,8 @@
 """One function per gpt.ge operation: auth -> limit -> parse -> validate -> act -> render."""
 from __future__ import annotations
 
-import asyncio
 from dataclasses import replace
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from starlette.datastructures import UploadFile
 from starlette.exceptions import HTTPException
@@ -11,17 +10,20 @@ from starlette.formparsers import MultiPartException
 
 from ...core.errors import VendorError
 from ...core.ids import uuid4
-from ...core.tasks import Task
-from ...limits import check_rate
+from ...core.tasks import Task, wait_for_end
 from ...web import Call, Reply, bearer_account
 from .models import MAX_IMAGE_BYTES, STATE_TIMEOUT, parse_form, pending_view, succeeded
 
 if TYPE_CHECKING:
-    from . import GptGe
+    from .provider import GptGe
 
 FORM_TYPES = ("multipart/form-data", "application/x-www-form-urlencoded")
 MISSING_KEY_MESSAGE = "Missing API key: send Authorization: Bearer <key>."
 TIMEOUT_INFO = "Processing exceeded the {:g} s limit."
+
+
+def _provider(call: Call) -> GptGe:
+    return cast("GptGe", call.provider)  # this vendor's routes carry this provider
 
 
 def authenticate(call: Call) -> str:
@@ -66,9 +68,9 @@ def request_doc(fields: dict[str, str], upload: bytes | None) -> dict[str, Any]:
 
 
 async def create(call: Call) -> Reply:
-    provider: GptGe = call.provider  # type: ignore[assignment]
+    provider = _provider(call)
     authenticate(call)
-    check_rate(call, "idphoto", 2, "too_many_requests")
+    provider.check_rate(call, "idphoto")
     fields, upload = await read_form(call)
     try:
         job = parse_form(fields, None if upload is None else len(upload))
@@ -79,8 +81,8 @@ async def create(call: Call) -> Reply:
     if timing.run_seconds > provider.processing_timeout:  # the run is cut off at the limit
         timing = replace(timing, run_seconds=provider.processing_timeout)
         error = (str(STATE_TIMEOUT), TIMEOUT_INFO.format(provider.processing_timeout))
-    task = call.emulator.engine.create(
-        task_id=uuid4(), vendor=call.vendor, account=call.account or "", pool="idphoto",
+    task = call.runtime.engine.create(
+        task_id=uuid4(), vendor=call.vendor, account=call.account or "", pool=provider.spec.pool,
         timing=timing, request=request_doc(fields, upload), data=job.to_data(), error=error,
     )
     call.task_id = task.id
@@ -98,26 +100,16 @@ async def create(call: Call) -> Reply:
 
 async def wait_finished(call: Call, task: Task) -> Task:
     """Block a sync=1 call until the task ends on the mock clock (an admin clock advance wakes
-    it), giving up after `sync_wait_seconds` of real time with whatever state it has then."""
-    provider: GptGe = call.provider  # type: ignore[assignment]
-    clock, store = call.emulator.clock, call.emulator.store
-    loop = asyncio.get_running_loop()
-    give_up = loop.time() + float(provider.option("sync_wait_seconds", 300.0))  # type: ignore[arg-type]
-    while not task.state_at(clock.now()).terminal:
-        budget = give_up - loop.time()
-        if budget <= 0:
-            break
-        # A stalled task has no end yet: look again after a mock second (or an advance).
-        target = task.end_at if task.end_at is not None else clock.now() + 1.0
-        await clock.sleep_until(target, real_limit=budget)
-        task = store.get_task(task.id) or task
-    return task
+    it), giving up after `sync_timeout_seconds` of real time with whatever state it has then."""
+    runtime = call.runtime
+    found = await wait_for_end(runtime.clock, runtime.store, task.id, _provider(call).sync_timeout)
+    return found or task
 
 
 async def task_reply(call: Call, task: Task) -> Reply:
     """The `{status, data}` answer for `task` now: pending views need no processing, finished
     successful ones wait for it (it normally ended long before)."""
-    provider: GptGe = call.provider  # type: ignore[assignment]
+    provider = _provider(call)
     now = call.now
     if not task.state_at(now).terminal:
         suffix, data = pending_view(task, now)
@@ -125,15 +117,15 @@ async def task_reply(call: Call, task: Task) -> Reply:
     record = None
     if succeeded(task):
         record = await provider.processing.result(task)
-        task = call.emulator.store.get_task(task.id) or task  # processing may have failed it
+        task = call.runtime.store.get_task(task.id) or task  # processing may have failed it
     schema, data = provider.finished(task, record)
     return Reply(200, {"status": 200, "data": data}, schema)
 
 
 async def query(call: Call) -> Reply:
-    provider: GptGe = call.provider  # type: ignore[assignment]
+    provider = _provider(call)
     authenticate(call)
-    check_rate(call, "query", 20, "too_many_requests")
+    provider.check_rate(call, "query")
     task_id = call.request.path_params["task_id"]
     call.task_id = task_id
     task = provider.own_task(task_id, call.account)

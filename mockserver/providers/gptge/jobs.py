@@ -19,9 +19,10 @@ from typing import TYPE_CHECKING, Any
 
 from PIL import Image, ImageOps
 
-from ...core.images import GPTGE_IDPHOTO, ImageRejected, ImageSource, inspect, load_opencv
+from ...core.images import ImageRejected, ImageSource, inspect, load_opencv
 from ...core.tasks import Task
 from .models import (
+    IDPHOTO_RULES,
     MAX_IMAGE_BYTES,
     STATE_DONE,
     STATE_FAILED,
@@ -55,7 +56,7 @@ def render_source(data: bytes, params: dict[str, Any]) -> dict[str, Any]:
 
     started = time.perf_counter()
     try:
-        found = inspect(data, GPTGE_IDPHOTO)
+        found = inspect(data, IDPHOTO_RULES)
         face = FaceBox(found.faces[0].x, found.faces[0].y, found.faces[0].width,
                        found.faces[0].height)
         with Image.open(io.BytesIO(data)) as opened:

@@ -11,12 +11,17 @@ from dataclasses import dataclass
 from typing import Any
 
 from ...core.errors import VendorError
-from ...core.images import Problem
+from ...core.images import ImageRules, MiB, Problem
 from ...core.tasks import State, Task
 
-MiB = 1024 * 1024
 MAX_IMAGE_BYTES = 15 * MiB  # PicWish: images up to 15 MB (state -5 / HTTP 413 beyond)
 MAX_URL_CHARS = 512  # PicWish advanced ID-photo doc: image_url at most 512 characters
+#: The source photo (PicWish): <= 15 MB, <= 4096x4096, needs a face, URL <= 512 chars.
+IDPHOTO_RULES = ImageRules(
+    formats=frozenset({"JPEG", "BMP", "PNG", "WEBP", "TIFF"}), max_bytes=MAX_IMAGE_BYTES,
+    max_width=4096, max_height=4096, faces_min=1, max_url_chars=MAX_URL_CHARS,
+    name="gpt.ge id photo",
+)
 MIN_SIDE, MAX_SIDE = 100, 2000  # seed 003: each side 100~2000 px
 DEFAULT_FORMAT = "png"  # seed 003
 DEFAULT_BG = "FFFFFF"  # seed 003: white unless bg_color says otherwise

@@ -7,28 +7,23 @@ from __future__ import annotations
 
 import json
 from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 from urllib.parse import parse_qsl
 
 from ...core.input_checks import mark_pending
-from ...limits import check_rate
-from ...results import result_url
 from ...web import Call, Reply
 from . import models, signing
 from .models import TencentError
 
 if TYPE_CHECKING:
-    from . import Tencent
+    from .provider import Tencent
 
 ActionHandler = Callable[[Call, dict[str, Any]], Awaitable[Reply]]
-POOL = "glampic"
 RATE_KEYS = {"SubmitGlamPicJob": "submit", "QueryGlamPicJob": "query"}
-# The aiart overview lists 20 requests/s for the sibling portrait APIs; GlamPic INFERRED alike.
-DEFAULT_QPS = 20
 
 
 def _provider(call: Call) -> Tencent:
-    return call.provider  # type: ignore[return-value]
+    return cast("Tencent", call.provider)  # this vendor's routes carry this provider
 
 
 def _headers(call: Call) -> dict[str, str]:
@@ -92,12 +87,6 @@ def read_params(call: Call) -> dict[str, Any]:
     return params
 
 
-def validate(call: Call, schema: str, params: dict[str, Any]) -> None:
-    error = models.request_error(call.emulator.schemas.errors(schema, params))
-    if error is not None:
-        raise error
-
-
 async def api(call: Call) -> Reply:
     """Every request to `/` comes here; the action handler answers the rest."""
     if call.request.method not in ("GET", "POST"):
@@ -106,19 +95,19 @@ async def api(call: Call) -> Reply:
         raise TencentError("FailedOperation.RequestEntityTooLarge")
     authenticate(call)
     action = resolve_action(call)
-    check_rate(call, RATE_KEYS[action], DEFAULT_QPS, "RequestLimitExceeded")
+    _provider(call).check_rate(call, RATE_KEYS[action])
     return await ACTIONS[action](call, read_params(call))
 
 
 async def submit(call: Call, params: dict[str, Any]) -> Reply:
     provider = _provider(call)
-    validate(call, "tencent/submit-request", params)
+    call.validate("tencent/submit-request", params)
     account = call.account or ""
     job_id = models.new_job_id(account, call.now)
     job = models.plan_job(params, job_id)
-    task = call.emulator.engine.create(
-        task_id=job_id, vendor=call.vendor, account=account, pool=POOL,
-        timing=provider.job_timing(), request=params, data=mark_pending(job.data()),
+    task = call.runtime.engine.create(
+        task_id=job_id, vendor=call.vendor, account=account, pool=provider.spec.pool,
+        timing=provider.timing(), request=params, data=mark_pending(job.data()),
     )
     provider.inputs.start(task)
     call.task_id = job_id
@@ -128,17 +117,16 @@ async def submit(call: Call, params: dict[str, Any]) -> Reply:
 
 async def query(call: Call, params: dict[str, Any]) -> Reply:
     provider = _provider(call)
-    validate(call, "tencent/query-request", params)
+    call.validate("tencent/query-request", params)
     job_id = params["JobId"]
     call.task_id = job_id
     task = provider.own_task(job_id, call.account)
     if task is None:
         raise TencentError("FailedOperation.JobNotExist")
     task = await provider.inputs.settled(task)
-    base = call.emulator.settings.base_url
     urls = []
     if task.end_at is not None:
-        urls = [models.signed_result_url(result_url(base, call.vendor, task.id, f"{i}.jpg"),
+        urls = [models.signed_result_url(provider.result_url(task.id, f"{i}.jpg"),
                                          task.end_at, provider.result_ttl)
                 for i in range(task.data["num"])]
     view = models.job_view(task, call.now, urls)

@@ -5,29 +5,46 @@ reports a download error inside the job, so image problems surface as JobErrorCo
 """
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
-from ...core.images import TENCENT_TEMPLATE, TENCENT_USER, ImageRejected, Problem, load_and_inspect
+from ...core.images import ImageRejected, ImageRules, MiB, Problem, load_and_inspect
 from ...core.input_checks import Verdict
 from ...core.tasks import Task
+from ..base import Provider
 from .models import IMAGE_PROBLEM_CODES
 
-if TYPE_CHECKING:
-    from . import Tencent
+FORMATS = frozenset({"JPEG", "PNG", "BMP", "TIFF", "WEBP"})
 
 
-async def verdict(provider: Tencent, task: Task) -> Verdict:
+def _bytes_before_base64(base64_limit: int) -> int:
+    # "< 10 MB after base64": largest n whose 4*ceil(n/3) stays strictly below.
+    return ((base64_limit - 1) // 4) * 3
+
+
+#: Template: <= 5 faces (>= 1 inferred), side > 300, <= 2000x2000, < 10 MB once base64 encoded.
+TEMPLATE_RULES = ImageRules(
+    formats=FORMATS, max_bytes=_bytes_before_base64(10 * MiB),
+    min_width=300, min_height=300, min_exclusive=True,
+    max_width=2000, max_height=2000, faces_min=1, faces_max=5, name="tencent template",
+)
+#: User photo: same byte/format limits; "if the photo holds several faces the largest is used"
+#: (seed 002), so it needs at least one; the 2000x2000 cap is assumed too.
+USER_RULES = ImageRules(
+    formats=FORMATS, max_bytes=_bytes_before_base64(10 * MiB),
+    max_width=2000, max_height=2000, faces_min=1, name="tencent user photo",
+)
+
+
+async def verdict(provider: Provider, task: Task) -> Verdict:
     """The template (<= 5 faces, at least one per user), then every user photo."""
-    fetcher = provider.emulator.fetcher
+    fetcher = provider.runtime.fetcher
     users = [face["ImageUrls"] for face in task.request["FaceInfos"]]
     try:
-        _, template = await load_and_inspect(fetcher, task.request["TemplateUrl"], TENCENT_TEMPLATE)
+        _, template = await load_and_inspect(fetcher, task.request["TemplateUrl"], TEMPLATE_RULES)
         if len(template.faces) < len(users):
             raise ImageRejected(Problem.TOO_FEW_FACES,
                                 f"template has {len(template.faces)} faces for {len(users)} users")
         for urls in users:
             for url in urls:
-                await load_and_inspect(fetcher, url, TENCENT_USER)
+                await load_and_inspect(fetcher, url, USER_RULES)
     except ImageRejected as rejected:
         code = IMAGE_PROBLEM_CODES[rejected.problem]
         return Verdict((code, provider.catalogue.entries[code].message))

@@ -20,6 +20,7 @@ from ...core.errors import VendorError
 from ...core.image_fetch import Problem
 from ...core.tasks import State, Task
 
+GATEWAY = "api"  # the operation name of a request whose action is not an emulated one
 STYLES = ("real", "balanced", "textured", "beautiful")
 MULTI_USER_STYLE = "balanced"  # "多人美照只支持 balanced 一种风格" (seed 002)
 DEFAULT_NUM = 4

@@ -7,8 +7,10 @@ import json
 import pytest
 
 from mockserver.core.errors import Catalogue
+from mockserver.core.operations import load_operations
 from mockserver.core.schemas import SchemaRegistry, fixtures_root, schemas_root
-from mockserver.providers.acedata.routes import OPERATIONS
+
+OPERATIONS = load_operations("acedata")
 
 REGISTRY = SchemaRegistry()
 FIXTURES = sorted((fixtures_root() / "acedata").glob("*.example.json"))

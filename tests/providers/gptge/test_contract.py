@@ -6,8 +6,10 @@ import re
 from pathlib import Path
 
 from mockserver.core.errors import Catalogue
+from mockserver.core.operations import load_operations
 from mockserver.core.schemas import SchemaRegistry
-from mockserver.providers.gptge.routes import OPERATIONS
+
+OPERATIONS = load_operations("gptge")
 
 ROOT = Path(__file__).resolve().parents[3]
 SCHEMAS = SchemaRegistry()

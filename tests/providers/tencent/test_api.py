@@ -21,7 +21,7 @@ def body(api, template: str = "template.jpg", user: str = "face.jpg") -> dict:
     return {"TemplateUrl": fixture_url(base, template),
             "FaceInfos": [{"ImageUrls": [fixture_url(base, user)]}], "Num": 2}
 BASE = Settings(validate_responses=True,
-                tencent_credentials={"AKIDmock": "mock-secret", "AKIDother": "other-secret"})
+                credentials={"tencent": {"AKIDmock": "mock-secret", "AKIDother": "other-secret"}})
 OTHER = {"secret_id": "AKIDother", "secret_key": "other-secret"}
 
 

@@ -28,7 +28,7 @@ OTHER = ("AKIDother", "other-secret")
 @pytest.fixture
 def settings() -> Settings:
     return Settings(validate_responses=True,
-                    tencent_credentials={"AKIDmock": "mock-secret", "AKIDother": "other-secret"})
+                    credentials={"tencent": {"AKIDmock": "mock-secret", "AKIDother": "other-secret"}})
 
 
 def submit_request(base_url: str | None = None, **fields: Any) -> models.SubmitGlamPicJobRequest:
@@ -185,7 +185,7 @@ def test_every_catalogue_code_is_parsed_by_the_sdk(server, client) -> None:
             return None
         return call.provider.error_reply(VendorError(current[0]), call)
 
-    server.emulator.interceptors.append(answer_with)
+    server.emulator.pipeline.interceptors.append(answer_with)
     sdk = client()
     for code in provider.catalogue.entries:
         current[:] = [code]

@@ -1,7 +1,5 @@
-"""The callback dispatcher's wiring and its admin routes under /__admin/callbacks.
-
-`install_callbacks(emulator)` builds the dispatcher, hooks it into the app's lifespan and
-reset, and registers:
+"""The callback dispatcher's admin routes under /__admin/callbacks (the dispatcher itself is
+`core.callbacks`, built and started by the emulator):
 
 - `GET  /__admin/callbacks?vendor=&task_id=&status=`  every delivery with all its attempts
 - `GET  /__admin/callbacks/{id}`                      one delivery
@@ -10,31 +8,19 @@ reset, and registers:
 """
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
+from ..emulator import Emulator
 from .admin import admin_error, int_param
-from .core.callbacks import CallbackDispatcher
-
-if TYPE_CHECKING:
-    from .runtime import Emulator
 
 NOT_RUNNING = "the callback dispatcher is not running (the app's lifespan has not started it)"
 
 
-def install_callbacks(emulator: Emulator) -> CallbackDispatcher:
-    dispatcher = CallbackDispatcher(emulator, on_violation=emulator.schema_violations.append)
-    emulator.startup.append(dispatcher.start)
-    emulator.shutdown.append(dispatcher.stop)
-    emulator.resetters.append(dispatcher.reset)
-    emulator.admin_routes.extend(callback_routes(dispatcher))
-    return dispatcher
+def callback_routes(emulator: Emulator) -> list[BaseRoute]:
+    dispatcher = emulator.callbacks
 
-
-def callback_routes(dispatcher: CallbackDispatcher) -> list[BaseRoute]:
     async def listing(request: Request) -> Response:
         q = request.query_params
         found = [r for r in dispatcher.records(q.get("vendor"), q.get("task_id"))

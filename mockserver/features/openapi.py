@@ -1,5 +1,6 @@
-"""OpenAPI 3.1 documents, one per vendor, generated from the providers' `OperationSpec` tables
-and the JSON Schemas under `schemas/` (the same schemas every reply is validated against).
+"""OpenAPI 3.1 documents, one per vendor, generated from its declaration (`VendorSpec`), its
+operations file and the JSON Schemas under `schemas/` (the same schemas every reply is
+validated against).
 
 Each schema file becomes one entry of `components/schemas` (named `dashscope.submit-request`),
 with every `$ref` rewritten to a local pointer, so no tool has to resolve `$id`s.
@@ -15,22 +16,20 @@ from __future__ import annotations
 import copy
 import json
 import re
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from collections.abc import Iterable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from urllib.parse import urldefrag, urljoin
 
-from . import __version__
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import BaseRoute, Route
 
-if TYPE_CHECKING:
-    from starlette.requests import Request
-    from starlette.responses import Response
-    from starlette.routing import BaseRoute
-
-    from .core.schemas import SchemaRegistry
-    from .providers.base import OperationSpec, Provider
-    from .runtime import Emulator
+from .. import __version__
+from ..core.operations import OperationSpec, load_operations
+from ..core.schemas import SchemaRegistry
+from ..emulator import Emulator
+from ..providers.spec import VendorSpec
 
 OPENAPI_VERSION = "3.1.0"
 JSON = "application/json"
@@ -38,31 +37,6 @@ MULTIPART = "multipart/form-data"
 _PATH_PARAM = re.compile(r"{([^}/]+)}")
 _PLACEHOLDER = re.compile(r"<[^>]+>|\.\.\.")
 BODYLESS = frozenset({"get", "head", "delete"})
-
-
-@dataclass(frozen=True)
-class VendorMeta:
-    """What the operation tables do not say: the real host and how a client authenticates."""
-
-    server: str
-    auth: str  # "bearer" | "tc3" | "none"
-
-
-VENDORS: Mapping[str, VendorMeta] = {
-    "dashscope": VendorMeta("https://dashscope.aliyuncs.com", "bearer"),
-    "acedata": VendorMeta("https://api.acedata.cloud", "bearer"),
-    "gptge": VendorMeta("https://api.gpt.ge", "bearer"),
-    "tencent": VendorMeta("https://aiart.tencentcloudapi.com", "tc3"),
-}
-SECURITY_SCHEMES: Mapping[str, dict[str, Any]] = {
-    "bearer": {"type": "http", "scheme": "bearer",
-               "description": "Any well-formed key is its own account; `invalid-token` is "
-                              "always refused; with strict auth only configured keys pass."},
-    "tc3": {"type": "apiKey", "in": "header", "name": "Authorization",
-            "description": "TC3-HMAC-SHA256 signature over the canonical request "
-                           "(`X-TC-Timestamp` and the `Host` header are part of it). "
-                           "Errors, including signature failures, answer HTTP 200."},
-}
 
 
 def component_name(schema: str) -> str:
@@ -300,25 +274,27 @@ def _add_links(components: _Components, ops: list[tuple[list[OperationSpec], dic
                         "parameters": {param: f"$response.body#{pointer}"}}
 
 
-def vendor_document(provider: Provider, base_url: str | None = None) -> dict[str, Any]:
+def vendor_document(vendor_spec: VendorSpec, registry: SchemaRegistry,
+                    base_url: str | None = None) -> dict[str, Any]:
     """The OpenAPI 3.1 document of one vendor, as this mock emulates it."""
-    vendor = provider.name
-    meta = VENDORS.get(vendor, VendorMeta("", "none"))
-    components = _Components(provider.emulator.schemas)
+    vendor = vendor_spec.name
+    auth = next(iter(vendor_spec.security_schemes), "none")
+    components = _Components(registry)
     grouped: dict[tuple[str, str], list[OperationSpec]] = {}
-    for spec in provider.operations():
+    for spec in load_operations(vendor):
         grouped.setdefault((spec.path, spec.method.lower()), []).append(spec)
     paths: dict[str, dict[str, Any]] = {}
     ops = []
     for (path, method), specs in grouped.items():
-        ops.append((specs, _operation(vendor, components, specs, meta.auth)))
+        ops.append((specs, _operation(vendor, components, specs, auth)))
         paths.setdefault(path, {})[method] = ops[-1][1]
     _add_links(components, ops)
+    real = f"https://{vendor_spec.hosts[0]}"
     servers = [{"url": url, "description": text} for url, text in
-               ((base_url, "this mock"), (meta.server, f"the real {provider.title} API")) if url]
+               ((base_url, "this mock"), (real, f"the real {vendor_spec.title} API")) if url]
     doc: dict[str, Any] = {
         "openapi": OPENAPI_VERSION,
-        "info": {"title": f"{provider.title} (as emulated by portrait-mockserver)",
+        "info": {"title": f"{vendor_spec.title} (as emulated by portrait-mockserver)",
                  "version": __version__,
                  "description": "Generated from the mock's operation table and JSON Schemas. "
                                 "Each schema's title and the error catalogue say which facts "
@@ -327,18 +303,19 @@ def vendor_document(provider: Provider, base_url: str | None = None) -> dict[str
         "paths": paths,
         "components": {"schemas": dict(sorted(components.schemas.items()))},
     }
-    if meta.auth != "none":
-        doc["components"]["securitySchemes"] = {meta.auth: SECURITY_SCHEMES[meta.auth]}
+    if vendor_spec.security_schemes:
+        doc["components"]["securitySchemes"] = {
+            name: dict(scheme) for name, scheme in vendor_spec.security_schemes.items()}
     return doc
 
 
-def write_documents(providers: Iterable[Provider], out_dir: Path,
+def write_documents(specs: Iterable[VendorSpec], registry: SchemaRegistry, out_dir: Path,
                     base_url: str | None = None) -> list[Path]:
     out_dir.mkdir(parents=True, exist_ok=True)
     written = []
-    for provider in providers:
-        path = out_dir / f"{provider.name}.openapi.json"
-        doc = vendor_document(provider, base_url)
+    for vendor_spec in specs:
+        path = out_dir / f"{vendor_spec.name}.openapi.json"
+        doc = vendor_document(vendor_spec, registry, base_url)
         path.write_text(json.dumps(doc, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
         written.append(path)
     return written
@@ -346,9 +323,6 @@ def write_documents(providers: Iterable[Provider], out_dir: Path,
 
 def openapi_routes(emulator: Emulator) -> list[BaseRoute]:
     """`GET /__admin/openapi` (the list) and `GET /__admin/openapi/{vendor}.json`."""
-    from starlette.responses import JSONResponse
-    from starlette.routing import Route
-
     base = emulator.settings.base_url
 
     async def index(request: Request) -> Response:
@@ -360,7 +334,7 @@ def openapi_routes(emulator: Emulator) -> list[BaseRoute]:
         if provider is None:
             return JSONResponse({"error": f"no vendor named {request.path_params['vendor']!r}"},
                                 404)
-        return JSONResponse(vendor_document(provider, base))
+        return JSONResponse(vendor_document(provider.spec, emulator.schemas, base))
 
     return [Route("/__admin/openapi", index, methods=["GET"]),
             Route("/__admin/openapi/{vendor}.json", document, methods=["GET"])]

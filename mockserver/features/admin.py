@@ -1,4 +1,4 @@
-"""The admin API under /__admin: health, reset, clock, tasks, journal, fixtures.
+"""The admin API under /__admin: health, reset, clock, tasks, schema violations, fixtures.
 
 Admin answers use a plain `{"error": ...}` envelope: they are ours, not a vendor's.
 """
@@ -6,19 +6,15 @@ from __future__ import annotations
 
 import json
 import mimetypes
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from . import __version__
-from .admin_journal import journal_routes
-from .core.schemas import fixtures_root
-from .openapi import openapi_routes
-
-if TYPE_CHECKING:
-    from .runtime import Emulator
+from .. import __version__
+from ..core.schemas import fixtures_root
+from ..emulator import Emulator
 
 
 def admin_error(message: str, status: int = 400) -> JSONResponse:
@@ -101,9 +97,7 @@ def admin_routes(emulator: Emulator) -> list[BaseRoute]:
         Route("/__admin/clock", get_clock, methods=["GET"]),
         Route("/__admin/clock/advance", advance, methods=["POST"]),
         Route("/__admin/tasks", tasks, methods=["GET"]),
-        *journal_routes(emulator),  # /__admin/requests[/count|.har]
         Route("/__admin/schema-violations", violations, methods=["GET"]),
         Route("/__admin/fixtures", fixture_list, methods=["GET"]),
         Route("/__admin/fixtures/{name}", fixture, methods=["GET"]),
-        *openapi_routes(emulator),
     ]

@@ -3,9 +3,11 @@
 Each mutant stands for one way a vendor could drift from what the schemas and catalogues say:
 a renamed field, a wrong type, a missing key, an unexpected status, another error code, a state
 word or transition that is not documented, a foreign task that leaks, a wrong callback body.
-They are switched on by `Settings.mutations` (env `MOCKSERVER_MUTATIONS=a,b`) and never touch a
-vendor's code: most are reply filters (`Emulator.reply_filters`, run after every handler); the
-state-level ones wrap the store's `get_task`, which is the task view every handler reads.
+They live here, on the kit's side, and reach a mock only through the extension points any user
+has: the plugin `contract_tests.mutations:install` (`Settings.plugins`) switches on the mutants
+named in env `MOCKSERVER_MUTATIONS=a,b`. Most are reply filters (`emulator.pipeline`, run after
+every handler); the state-level ones wrap the store's `get_task`, which is the task view every
+handler reads.
 
 `contract_tests/mutation_score.py` runs the kit once per mutant and reports the survivors.
 """
@@ -13,17 +15,23 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+import os
 import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from .web import Reply
+from starlette.routing import BaseRoute
+
+from mockserver.web import Reply
 
 if TYPE_CHECKING:
-    from .core.tasks import Task
-    from .runtime import Emulator
-    from .web import Call
+    from mockserver.core.tasks import Task
+    from mockserver.emulator import Emulator
+    from mockserver.web import Call
+
+ENV = "MOCKSERVER_MUTATIONS"
+PLUGIN = "contract_tests.mutations:install"
 
 Edit = Callable[[Any], Any]  # body -> new body (gets a deep copy, may edit in place)
 
@@ -45,12 +53,14 @@ def register(name: str, vendor: str, drift: str, install: Callable[[Emulator], N
     MUTANTS[name] = Mutant(name, vendor, drift, install)
 
 
-def install_mutations(emulator: Emulator) -> None:
-    """Switch on every mutant named in the settings (unknown names are a configuration error)."""
-    for name in emulator.settings.mutations:
+def install(emulator: Emulator) -> list[BaseRoute]:
+    """The plugin: switch on every mutant named in env `MOCKSERVER_MUTATIONS` (comma-separated;
+    an unknown name is a configuration error). It adds no routes."""
+    for name in filter(None, (n.strip() for n in os.environ.get(ENV, "").split(","))):
         if name not in MUTANTS:
-            raise ValueError(f"unknown mutation {name!r}; see mockserver/mutations.py")
+            raise ValueError(f"unknown mutation {name!r}; see contract_tests/mutations.py")
         MUTANTS[name].install(emulator)
+    return []
 
 
 # --- building blocks ------------------------------------------------------------------------
@@ -75,7 +85,7 @@ def on_replies(vendor: str, when: Predicate, change: Callable[[Call, Reply], Rep
         return change(call, reply)
 
     def install(emulator: Emulator) -> None:
-        emulator.reply_filters.append(reply_filter)
+        emulator.pipeline.reply_filters.append(reply_filter)
 
     return install
 

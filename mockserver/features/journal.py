@@ -1,7 +1,7 @@
 """The request journal over HTTP: filtered listing, WireMock-style counting, and HAR 1.2 export.
 
     GET  /__admin/requests?vendor=&operation=&account=&task_id=&status=&since=&until=&limit=
-    POST /__admin/requests/count   {"vendor": "dashscope", "operation": "gen_potrait", ...}
+    POST /__admin/requests/count   {"vendor": "<name>", "operation": "<operation>", ...}
     GET  /__admin/requests.har?<same filters>
 """
 from __future__ import annotations
@@ -10,20 +10,17 @@ import json
 from collections.abc import Mapping
 from datetime import datetime, timezone
 from http import HTTPStatus
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from urllib.parse import parse_qsl
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from . import __version__
-from .core.journal import Entry, EntryQuery, KnownRoute, closest_route, request_document
-from .faults import request_account
-
-if TYPE_CHECKING:
-    from .runtime import Emulator
-    from .web import Call, Reply, ReplyFilter
+from .. import __version__
+from ..core.journal import Entry, EntryQuery, KnownRoute, closest_route, request_document
+from ..emulator import Emulator
+from ..web import Call, Reply, ReplyFilter
 
 DEFAULT_LIMIT = 200
 
@@ -41,7 +38,9 @@ def _query_from_params(request: Request) -> tuple[EntryQuery, int] | Response:
 
 
 def journal_routes(emulator: Emulator) -> list[BaseRoute]:
+    """The journal's admin routes; also notes near misses of single-door vendors."""
     journal = emulator.journal
+    emulator.pipeline.reply_filters.append(near_miss_filter(emulator))
 
     async def listing(request: Request) -> Response:
         parsed = _query_from_params(request)
@@ -160,18 +159,10 @@ def _comment(entry: Entry) -> str:
 
 def known_routes(emulator: Emulator, vendor: str | None = None) -> list[KnownRoute]:
     """Every documented operation (of one vendor, or all) as plain route data."""
-    found = []
-    for provider in emulator.providers.values():
-        if vendor not in (None, provider.name):
-            continue
-        try:
-            specs = provider.operations()
-        except NotImplementedError:
-            continue
-        for spec in specs:
-            found.append(KnownRoute(provider.name, spec.operation, spec.method.upper(), spec.path,
-                                    dict(spec.required_headers)))
-    return found
+    return [KnownRoute(provider.name, spec.operation, spec.method.upper(), spec.path,
+                       dict(spec.required_headers))
+            for provider in emulator.providers.values() if vendor in (None, provider.name)
+            for spec in provider.operations()]
 
 
 async def record_near_miss(emulator: Emulator, vendor: str | None, request: Request,
@@ -179,10 +170,11 @@ async def record_near_miss(emulator: Emulator, vendor: str | None, request: Requ
     """Journal a request that matched no route, naming the closest known route and why not."""
     body = await request.body()
     headers = dict(request.headers)
+    account = emulator.claimed_account(headers, vendor)
     closest = closest_route(request.method, request.url.path, headers,
                             known_routes(emulator, vendor))
     emulator.journal.record(
-        time=emulator.clock.now(), vendor=vendor, operation=None, account=request_account(headers),
+        time=emulator.clock.now(), vendor=vendor, operation=None, account=account,
         method=request.method, path=request.url.path, query=request.url.query, headers=headers,
         body=request_document(headers.get("content-type", ""), body) or _raw(body),
         status=status, response=response, note={"near_miss": closest or {}},

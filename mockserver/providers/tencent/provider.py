@@ -1,0 +1,164 @@
+"""Tencent Cloud AI Art (aiart 2022-12-29) GlamPic jobs, seed 002 and vendors.md section 2."""
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping
+
+from jsonschema.exceptions import ValidationError
+
+from ...core.errors import VendorError
+from ...core.ids import uuid4
+from ...core.input_checks import InputChecks, needs_check
+from ...core.render import content_type, render_image
+from ...core.runtime import Runtime
+from ...core.tasks import State, Task
+from ...web import Call, Reply
+from ..base import Provider, ResultFile
+from ..options import INTEGER, NUMBER, STRING, STRINGS, Option
+from ..spec import DAY, ErrorCodes, TimingDefaults, VendorSpec
+from . import models
+from .inputs import TEMPLATE_RULES, USER_RULES, verdict
+
+HOUR = 3600.0
+# Regions named on the aiart endpoint page (Guangzhou, Shanghai, Nanjing, Beijing); the
+# southwest and Hong Kong entries are INFERRED. `[vendors.tencent] regions = []` accepts any.
+DEFAULT_REGIONS = ("ap-guangzhou", "ap-shanghai", "ap-nanjing", "ap-beijing", "ap-chengdu",
+                   "ap-chongqing", "ap-hongkong", "ap-singapore")
+ENGLISH = "en-US"
+# The key pair accepted with no configuration; `[auth.tencent]` adds more.
+DEFAULT_CREDENTIALS: Mapping[str, str] = {"AKIDmock": "mock-secret"}
+TC3_SCHEME = {
+    "type": "apiKey", "in": "header", "name": "Authorization",
+    "description": "TC3-HMAC-SHA256 signature over the canonical request (`X-TC-Timestamp` and "
+                   "the `Host` header are part of it). Errors, including signature failures, "
+                   "answer HTTP 200."}
+
+SPEC = VendorSpec(
+    name="tencent",
+    title="Tencent Cloud AI Art GlamPic",
+    hosts=("aiart.tencentcloudapi.com",),
+    host_patterns=(r"aiart\.[a-z0-9-]+\.tencentcloudapi\.com",),  # aiart.<region>.
+    security_schemes={"tc3": TC3_SCHEME},
+    prefixes=(),  # the API lives at "/" exactly; claiming "/" would swallow every path
+    errors=ErrorCodes(bad_request="InvalidParameter", internal="InternalError",
+                      not_found="InvalidAction", rate_limited="RequestLimitExceeded",
+                      queue_full="RequestLimitExceeded.JobNumExceed"),
+    # Durations INFERRED; one job processing at a time per account is documented.
+    timings={"": TimingDefaults(queue=2.0, run=30.0, ttl=DAY, concurrency=1)},
+    pool="glampic",
+    # The aiart overview lists 20 requests/s for the sibling portrait APIs; GlamPic INFERRED.
+    rates={"submit": 20, "query": 20},
+    max_queued=10,  # jobs an account may have waiting ("1"); INFERRED 10
+    result_ttl=HOUR,  # result URLs are valid 1 hour (DOC), counted from the job's end (INFERRED)
+    image_rules={"template": TEMPLATE_RULES, "user": USER_RULES},
+    options=(
+        Option("max_skew_seconds", NUMBER, 300.0,
+               "allowed |X-TC-Timestamp - clock| in seconds (documented 5 minutes); 0 disables"),
+        Option("skew_clock", STRING, "either", "which clock the timestamp is compared with",
+               choices=("either", "mock", "wall")),
+        Option("regions", STRINGS, DEFAULT_REGIONS, "accepted X-TC-Region values (empty: any)"),
+        Option("max_body_bytes", INTEGER, 10 * 1024 * 1024, "largest request body", minimum=1),
+    ),
+)
+
+
+class _Blank(dict[str, str]):
+    """format_map() helper: a placeholder nobody filled in renders empty, never KeyError."""
+
+    def __missing__(self, key: str) -> str:
+        return ""
+
+
+class Tencent(Provider):
+    spec = SPEC
+
+    def __init__(self, runtime: Runtime) -> None:
+        super().__init__(runtime)
+        self.english = {code: e["message_en"] for code, e in self.catalogue.raw.items()
+                        if "message_en" in e}
+        self.inputs = InputChecks(runtime.store, lambda task: verdict(self, task))
+        runtime.shutdown.append(self.inputs.close)
+        self.credentials: Mapping[str, str] = {
+            **DEFAULT_CREDENTIALS, **runtime.settings.credentials.get(self.name, {})}
+
+    # --- options -------------------------------------------------------------------------
+
+    @property
+    def max_skew(self) -> float | None:
+        """Allowed |X-TC-Timestamp - mock clock| in seconds (DOC: 5 minutes); <= 0 disables."""
+        skew = self.options.number("max_skew_seconds")
+        return skew if skew > 0 else None
+
+    def skew_references(self, mock_now: float) -> tuple[float, ...]:
+        """The times a request's X-TC-Timestamp is compared with (`skew_clock` option).
+
+        "either" (default): within 5 minutes of the mock's clock or of the wall clock, because
+        the SDK signs with the wall clock while tests move the mock's clock on; a stale
+        signature is still refused. "mock" or "wall" compare with that clock only.
+        """
+        choice = self.options.text("skew_clock")
+        if choice == "mock":
+            return (mock_now,)
+        if choice == "wall":
+            return (time.time(),)
+        return (mock_now, time.time())
+
+    @property
+    def regions(self) -> frozenset[str]:
+        return self.options.strings("regions")
+
+    @property
+    def max_body_bytes(self) -> int:
+        return self.options.integer("max_body_bytes")
+
+    # --- Provider interface --------------------------------------------------------------
+
+    def operation_names(self) -> frozenset[str]:
+        return super().operation_names() | {models.GATEWAY}
+
+    def request_error(self, call: Call, errors: list[ValidationError]) -> VendorError:
+        return models.request_error(errors) or models.TencentError(self.bad_request_code)
+
+    def claimed_account(self, headers: Mapping[str, str]) -> str | None:
+        """The SecretId of a TC3 `Authorization` header (`Credential=<SecretId>/...`)."""
+        value = (headers.get("authorization") or "").strip()
+        if "Credential=" not in value:
+            return None
+        return value.split("Credential=", 1)[1].split("/", 1)[0].strip() or None
+
+    def message(self, code: str, default: str, language: str | None) -> str:
+        """X-TC-Language: en-US picks the English text where the catalogue has one."""
+        if language == ENGLISH:
+            return self.english.get(code, default)
+        return default
+
+    def error_reply(self, error: VendorError, call: Call | None) -> Reply:
+        entry = self.catalogue.resolve(error)
+        language = call.request.headers.get("x-tc-language") if call else None
+        text = entry.message if error.message is not None else self.message(
+            entry.code, entry.message, language)
+        text = text.format_map(_Blank(getattr(error, "params", {})))
+        body = {"Response": {"Error": {"Code": entry.code, "Message": text},
+                             "RequestId": call.request_id if call else uuid4()}}
+        return Reply(200, body, "tencent/error", headers=error.headers)
+
+    def setup_hint(self, base_url: str) -> str:
+        endpoint = base_url.split("://", 1)[-1]
+        return (f"HttpProfile(endpoint='{endpoint}', protocol='http') with "
+                f"Credential('AKIDmock', 'mock-secret')")
+
+    def result_file(self, task: Task, name: str) -> ResultFile | None:
+        index, _, ext = name.partition(".")
+        if ext != "jpg" or not index.isdigit():
+            return None
+        if int(index) >= task.data.get("num", 0):
+            return None
+        if needs_check(task) or task.state_at(self.runtime.clock.now()) is not State.SUCCEEDED:
+            return None
+        assert task.end_at is not None
+        data = task.data
+        lines = ("GlamPic", f"style: {data['styles'][int(index)]}", f"logo: {data['logo']}",
+                 f"{task.id[:16]} #{index}")
+        image = render_image(f"{task.id}/{index}", data["width"], data["height"], "jpg", lines)
+        return ResultFile(image, content_type("jpg"), task.end_at + self.result_ttl)
+
