@@ -2,7 +2,7 @@
 runs in this process, so application code needs no base-URL change at all.
 
     with InProcessMock() as mock:          # or @in_process() on a (sync or async) function
-        httpx.post("https://dashscope.aliyuncs.com/api/v1/services/aigc/album/gen_potrait", ...)
+        httpx.post("https://<a vendor's real host>/<its API path>", ...)
         mock.advance(60)
 
 The app runs on its own event loop in a helper thread (an anyio blocking portal), with its
@@ -188,11 +188,11 @@ def in_process(settings: Settings | None = None) -> Callable[[F], F]:
             async def run_async(*args: Any, **kwargs: Any) -> Any:
                 with InProcessMock(settings) as mock:
                     return await func(*args, **kwargs, **extra(mock))
-            return run_async  # type: ignore[return-value]
+            return run_async  # type: ignore[return-value]  # the wrapper has F's signature
 
         @functools.wraps(func)
         def run(*args: Any, **kwargs: Any) -> Any:
             with InProcessMock(settings) as mock:
                 return func(*args, **kwargs, **extra(mock))
-        return run  # type: ignore[return-value]
+        return run  # type: ignore[return-value]  # the wrapper has F's signature
     return wrap

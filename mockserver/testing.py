@@ -7,7 +7,7 @@ import socket
 import threading
 import time
 from dataclasses import replace
-from typing import TYPE_CHECKING, Any, Self
+from typing import TYPE_CHECKING, Any, Literal, Self
 
 import uvicorn
 from starlette.applications import Starlette
@@ -44,7 +44,8 @@ class AppThread:
     receivers, servers of input images.
     """
 
-    def __init__(self, app: Any, *, sock: socket.socket | None = None, lifespan: str = "on",
+    def __init__(self, app: Any, *, sock: socket.socket | None = None,
+                 lifespan: Literal["auto", "on", "off"] = "on",
                  host: str = "127.0.0.1") -> None:
         self._socket = sock or reserve_port(host)
         host, port = self._socket.getsockname()[:2]
@@ -179,7 +180,7 @@ class MockHandle:
         return faults
 
     def add_fault(self, **rule: Any) -> FaultRule:
-        """`add_fault(vendor="dashscope", effect="error", code="Throttling")`; docs/faults.md."""
+        """`add_fault(vendor=<name>, effect="error", code=<catalogue code>)`; docs/faults.md."""
         return self.faults.add(rule)
 
     @property

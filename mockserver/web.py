@@ -112,7 +112,7 @@ def bearer_account(call: Call, *, missing: VendorError, invalid: VendorError,
     check = call.runtime.auth.check(call.request.headers.get("authorization"))
     if check.status is KeyStatus.MISSING:
         raise missing
-    if refusals and check.key in refusals:
+    if refusals and check.key is not None and check.key in refusals:
         raise refusals[check.key]
     if check.status is not KeyStatus.OK or check.key is None:
         raise invalid
@@ -174,6 +174,7 @@ class Pipeline:
         runtime = self.runtime
         if not runtime.settings.validate_responses or isinstance(reply.body, bytes):
             return
+        problem: str | None = None
         if reply.schema is None:
             problem = "reply declares no schema"
         else:

@@ -1,4 +1,4 @@
-"""Bearer-key accounts shared by the bearer vendors (AceData, gpt.ge, DashScope)."""
+"""Bearer-key accounts shared by every vendor whose clients send `Authorization: Bearer`."""
 from __future__ import annotations
 
 import enum

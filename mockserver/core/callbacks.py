@@ -14,6 +14,7 @@ one. The worker sleeps until the earliest due time and wakes early on clock chan
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 import logging
 import time
@@ -47,7 +48,7 @@ class DeliveryPolicy:
     backoff_cap: float = 600.0
 
     def delay_after(self, attempt: int) -> float:
-        return min(self.backoff * 2 ** (attempt - 1), self.backoff_cap)
+        return min(self.backoff * 2.0 ** (attempt - 1), self.backoff_cap)
 
 
 class _Settings(Protocol):
@@ -59,13 +60,18 @@ class _Provider(Protocol):
 
 
 class CallbackHost(Protocol):
-    """What the dispatcher needs from the emulator (core must not import the runtime)."""
+    """What the dispatcher needs from the emulator (core must not import the providers)."""
 
-    settings: _Settings
-    store: Store
-    clock: Clock
-    schemas: SchemaRegistry
-    providers: Mapping[str, _Provider]
+    @property
+    def settings(self) -> _Settings: ...
+    @property
+    def store(self) -> Store: ...
+    @property
+    def clock(self) -> Clock: ...
+    @property
+    def schemas(self) -> SchemaRegistry: ...
+    @property
+    def providers(self) -> Mapping[str, _Provider]: ...
 
 
 @dataclass(frozen=True)
@@ -143,7 +149,8 @@ class CallbackDispatcher:
                 return None, "no such callback"
             return await self._attempt(record, manual=True)
 
-        return await self._in_worker_loop(once)
+        found: tuple[dict[str, Any] | None, str | None] = await self._in_worker_loop(once)
+        return found
 
     # ---- lifecycle ---------------------------------------------------------------------------
 
@@ -215,9 +222,9 @@ class CallbackDispatcher:
             if at <= now and record_id not in self._inflight:
                 task = asyncio.create_task(self._deliver(record_id))
                 self._inflight[record_id] = task
-                task.add_done_callback(lambda _t, rid=record_id: self._finished(rid))
+                task.add_done_callback(functools.partial(self._finished, record_id))
 
-    def _finished(self, record_id: str) -> None:
+    def _finished(self, record_id: str, _task: object = None) -> None:
         self._inflight.pop(record_id, None)
         if self._wake is not None:
             self._wake.set()
@@ -259,6 +266,7 @@ class CallbackDispatcher:
                 self._save(record, generation, due=None)
             return record, body.reason
         injected = next((why for check in self.delivery_faults if (why := check(record))), None)
+        attempt: dict[str, Any]
         if injected is not None:
             attempt = {"status_code": None, "error": injected, "ok": False, "duration_ms": 0.0,
                        "injected": True}

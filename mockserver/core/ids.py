@@ -10,5 +10,5 @@ def uuid4() -> str:
 
 
 def object_id() -> str:
-    """A 24-hex Mongo-style ObjectId (AceData's `_id`)."""
+    """A 24-hex Mongo-style ObjectId (some vendors' record `_id`)."""
     return secrets.token_hex(12)

@@ -14,6 +14,7 @@ there.
 from __future__ import annotations
 
 import asyncio
+import functools
 import base64
 import binascii
 import enum
@@ -277,7 +278,7 @@ class ImageFetcher:
         if task is None:
             task = asyncio.ensure_future(self._download(ref, max_bytes))
             self._inflight[key] = task
-            task.add_done_callback(lambda t, k=key: self._settle(k, t))
+            task.add_done_callback(functools.partial(self._settle, key))
         # shield: one impatient caller must not cancel the download others await.
         return await asyncio.shield(task)
 

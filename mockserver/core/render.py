@@ -16,7 +16,7 @@ FORMATS = {"png": ("PNG", "image/png"), "jpg": ("JPEG", "image/jpeg"), "jpeg": (
 
 def _palette(seed: str) -> tuple[tuple[int, int, int], ...]:
     digest = hashlib.sha256(seed.encode()).digest()
-    return tuple(tuple(digest[i : i + 3]) for i in range(0, 12, 3))  # type: ignore[return-value]
+    return tuple((digest[i], digest[i + 1], digest[i + 2]) for i in range(0, 12, 3))
 
 
 def _draw(seed: str, width: int, height: int, lines: tuple[str, ...]) -> Image.Image:

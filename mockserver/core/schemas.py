@@ -29,7 +29,7 @@ def fixtures_root() -> Path:
 
 
 class SchemaRegistry:
-    """Schemas named by path without suffix, e.g. `dashscope/submit-request`."""
+    """Schemas named by path without suffix, e.g. `<vendor>/submit-request`."""
 
     @classmethod
     def shared(cls, root: Path | None = None) -> SchemaRegistry:
@@ -67,13 +67,15 @@ class SchemaRegistry:
         return self._validators[name]
 
     def errors(self, name: str, instance: Any) -> Iterator[ValidationError]:
-        return self._validators[name].iter_errors(instance)
+        found: Iterator[ValidationError] = self._validators[name].iter_errors(instance)
+        return found
 
     def first_error(self, name: str, instance: Any) -> ValidationError | None:
         """The most relevant error, or None when the instance is valid."""
         from jsonschema.exceptions import best_match
 
-        return best_match(self._validators[name].iter_errors(instance))
+        found: ValidationError | None = best_match(self._validators[name].iter_errors(instance))
+        return found
 
 
 @lru_cache(maxsize=8)

@@ -99,7 +99,7 @@ def parse_rule(doc: Mapping[str, Any], rule_id: str, providers: Mapping[str, Pro
     if unknown:
         raise FaultError(f"unknown field(s) {unknown}; a rule has {sorted(RULE_FIELDS)}")
     vendor = doc.get("vendor")
-    if vendor not in providers:
+    if not isinstance(vendor, str) or vendor not in providers:
         raise FaultError(f"unknown vendor {vendor!r}; known vendors: {sorted(providers)}")
     provider = providers[vendor]
     effect = doc.get("effect")
@@ -136,7 +136,7 @@ def operation_names(provider: Provider) -> frozenset[str]:
 
 def failure_codes(provider: Provider) -> set[str]:
     """Codes a task of this vendor can fail with: the catalogue plus the provider's own list
-    (`task_failure_codes`, for vendors whose failures are not gateway errors, e.g. gpt.ge states)."""
+    (`task_failure_codes`, for vendors whose failures are not gateway errors, e.g. job states)."""
     return set(provider.catalogue.entries) | set(provider.spec.task_failure_codes)
 
 

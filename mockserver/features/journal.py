@@ -182,8 +182,8 @@ async def record_near_miss(emulator: Emulator, vendor: str | None, request: Requ
 
 
 def near_miss_filter(emulator: Emulator) -> ReplyFilter:
-    """A reply filter for vendors that route every request through one dispatcher (Tencent's
-    `/` by X-TC-Action): a call whose operation is not a documented one is a near miss."""
+    """A reply filter for vendors that route every request through one dispatcher (one path,
+    told apart by a header): a call whose operation is not a documented one is a near miss."""
     documented: dict[str, set[str]] = {}
 
     def note(call: Call, reply: Reply) -> Reply:

@@ -2,11 +2,11 @@
 operations file and the JSON Schemas under `schemas/` (the same schemas every reply is
 validated against).
 
-Each schema file becomes one entry of `components/schemas` (named `dashscope.submit-request`),
+Each schema file becomes one entry of `components/schemas` (named `<vendor>.submit-request`),
 with every `$ref` rewritten to a local pointer, so no tool has to resolve `$id`s.
 
-Operations that share one method and path (Tencent: every action is `POST /`, told apart by the
-`X-TC-Action` header) cannot be separate OpenAPI operations. They become one operation whose
+Operations that share one method and path (a vendor whose every action is `POST /`, told apart
+by a header) cannot be separate OpenAPI operations. They become one operation whose
 dispatch header is an enum parameter, whose body is `anyOf` the actions' bodies and whose
 answers are the union of theirs; `x-dispatch` maps each header value to its own request and
 response schemas, so a reader or a tool can still see which body goes with which action.
@@ -40,7 +40,7 @@ BODYLESS = frozenset({"get", "head", "delete"})
 
 
 def component_name(schema: str) -> str:
-    """`dashscope/submit-request` -> `dashscope.submit-request` (OpenAPI's key alphabet)."""
+    """`<vendor>/submit-request` -> `<vendor>.submit-request` (OpenAPI's key alphabet)."""
     return schema.replace("/", ".")
 
 
@@ -191,7 +191,7 @@ def _add_request(op: dict[str, Any], components: _Components, specs: list[Operat
             components.untype_file_parts(schemas[MULTIPART])
         return
     # A GET whose fields travel in the query string, flattened in the vendor's own way
-    # (Tencent: FaceInfos.0.ImageUrls.0=...): OpenAPI's parameter styles cannot say that.
+    # (`List.0.Field=...`): OpenAPI's parameter styles cannot say that.
     op["description"] = ("The request's fields travel in the query string in the vendor's "
                          "flattened form; `x-query-schema` is the schema of the unflattened "
                          "fields (OpenAPI parameter styles cannot describe the flattening).")

@@ -75,7 +75,7 @@ def unchecked(ref: str, placeholders: frozenset[str]) -> bool:
     if ref.startswith(PLATFORM_PATH):
         return True
     host = _host(ref)
-    return bool(host) and any(fnmatch.fnmatchcase(host, glob.lower()) for glob in placeholders)
+    return bool(host) and any(fnmatch.fnmatchcase(host or "", glob.lower()) for glob in placeholders)
 
 
 async def _judge_one(fetcher: ImageFetcher, ref: str, placeholders: frozenset[str]) -> None:

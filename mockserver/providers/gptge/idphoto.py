@@ -71,7 +71,8 @@ def _cascade() -> cv2.CascadeClassifier:
     # loads its own copy once (the XML parse costs ~50 ms, too slow to repeat per request).
     clf: cv2.CascadeClassifier | None = getattr(_cascade_local, "clf", None)
     if clf is None:
-        clf = cv2.CascadeClassifier(cv2.data.haarcascades + "haarcascade_frontalface_default.xml")
+        cascades: str = cv2.data.haarcascades  # type: ignore[attr-defined]  # untyped submodule
+        clf = cv2.CascadeClassifier(cascades + "haarcascade_frontalface_default.xml")
         if clf.empty():
             raise RuntimeError("OpenCV frontal-face Haar cascade could not be loaded")
         _cascade_local.clf = clf
@@ -200,7 +201,9 @@ def _segment(region: np.ndarray, face: tuple[float, float, float, float],
         # reseeding in this thread right before the call makes the output reproducible.
         cv2.setRNGSeed(0)
         try:
-            cv2.grabCut(work, mask, None, bgd, fgd, GRABCUT_ITERS, cv2.GC_INIT_WITH_MASK)
+            # The stubs require a rect, which OpenCV ignores when it starts from a mask.
+            cv2.grabCut(work, mask, None, bgd, fgd,  # type: ignore[call-overload]  # see above
+                        GRABCUT_ITERS, cv2.GC_INIT_WITH_MASK)
         except cv2.error:
             pass  # e.g. too few samples for a GMM: keep the prior mask, still deterministic
     fg = ((mask == cv2.GC_FGD) | (mask == cv2.GC_PR_FGD)).astype(np.uint8)

@@ -10,6 +10,7 @@ processed after the restart; a URL source is simply downloaded again.
 from __future__ import annotations
 
 import asyncio
+import functools
 import base64
 import io
 import logging
@@ -116,7 +117,7 @@ class Processing:
         if job is None:
             job = asyncio.get_running_loop().create_task(self._run(task, data))
             self._jobs[task.id] = job
-            job.add_done_callback(lambda done, key=task.id: self._forget(key, done))
+            job.add_done_callback(functools.partial(self._forget, task.id))
         return job
 
     def _forget(self, task_id: str, job: asyncio.Task[dict[str, Any]]) -> None:

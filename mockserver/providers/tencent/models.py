@@ -132,18 +132,20 @@ def _is_image_path(path: list[Any]) -> bool:
 def _code_for(error: ValidationError) -> tuple[str, str]:
     """(Tencent code, parameter name) for one schema failure; see docs/tencent.md."""
     path = list(error.absolute_path)
+    instance: Any = error.instance
     schema = error.schema if isinstance(error.schema, dict) else {}
     explicit = schema.get("x-error-code")
     if error.validator == "additionalProperties":
         known = schema.get("properties", {})
-        extra = next((k for k in error.instance if k not in known), "")
+        extra = next((k for k in instance if k not in known), "")
         return "UnknownParameter", _dotted([*path, extra])
     if explicit:
         return explicit, _dotted(path)
     if path[:1] == ["LogoParam"]:  # any malformed logo setting, missing parts included
         return "InvalidParameterValue.LogoParamErr", _dotted(path)
     if error.validator == "required":
-        missing = next((k for k in error.validator_value if k not in error.instance), "")
+        wanted: Any = error.validator_value
+        missing = next((k for k in wanted if k not in instance), "")
         return "MissingParameter", _dotted([*path, missing])
     if error.validator == "type":
         return "InvalidParameter", _dotted(path)
