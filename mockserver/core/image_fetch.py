@@ -14,11 +14,11 @@ there.
 from __future__ import annotations
 
 import asyncio
-import functools
 import base64
 import binascii
 import enum
 import fnmatch
+import functools
 import ipaddress
 import re
 import urllib.parse

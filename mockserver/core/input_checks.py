@@ -1,9 +1,11 @@
-"""Input checks that run after a task is accepted, as the vendors do (download, decode, faces).
+"""The one mechanism for the work a vendor does on a task's inputs once it has accepted it:
+download, decode, judge the photos (and, for some vendors, render the result).
 
 A vendor gives a `verdict(task)` coroutine; `InputChecks` runs it once per task in the
-background from submit, lets a query wait for it (so a task never shows success and later
-failure), and stores the verdict with the task, so it survives a restart: a task whose check
-never finished is checked again on its next query.
+background from submit (or inline, for a vendor that judges before it answers), lets a query
+wait for it (so a task never shows success and later failure), and stores the verdict with the
+task, so it survives a restart: a task whose check never finished is checked again on its next
+query. A failed verdict fails the task (an injected failure wins) and may shorten its run.
 """
 from __future__ import annotations
 
@@ -16,12 +18,18 @@ from .store import Store
 from .tasks import Task
 
 PENDING, CHECKED = "pending", "checked"
+PROBLEM_KEY = "input_problem"  # task data: why the inputs failed the task (for journals, UIs)
 
 
 @dataclass(frozen=True)
 class Verdict:
     failure: tuple[str, str] | None = None  # (error code, message) that fails the task
     data: dict[str, Any] = field(default_factory=dict)  # facts to keep with the task
+    detail: str = ""  # why it failed, in the mock's words (never shown to the client)
+    run_seconds: float | None = None  # a failed task may end sooner than it would have run
+
+
+Checked = Callable[[Task, Verdict], None]
 
 
 def mark_pending(data: dict[str, Any]) -> dict[str, Any]:
@@ -34,9 +42,11 @@ def needs_check(task: Task) -> bool:
 
 
 class InputChecks:
-    def __init__(self, store: Store, verdict: Callable[[Task], Awaitable[Verdict]]) -> None:
+    def __init__(self, store: Store, verdict: Callable[[Task], Awaitable[Verdict]],
+                 on_checked: Checked | None = None) -> None:
         self._store = store
         self._verdict = verdict
+        self._on_checked = on_checked
         self._running: dict[str, asyncio.Task[None]] = {}
 
     def start(self, task: Task) -> None:
@@ -47,7 +57,7 @@ class InputChecks:
             job.add_done_callback(lambda _: self._running.pop(task.id, None))
 
     async def settled(self, task: Task) -> Task:
-        """The task once its inputs have been checked."""
+        """The task once its inputs have been checked (checking them now if nobody has)."""
         if not needs_check(task):
             return task
         self.start(task)
@@ -63,10 +73,22 @@ class InputChecks:
         if verdict.failure and task.outcome == "succeeded":  # an injected failure wins
             task.outcome = "failed"
             task.error_code, task.error_message = verdict.failure
+            task.data[PROBLEM_KEY] = verdict.detail or verdict.failure[1]
+            if verdict.run_seconds is not None and task.start_at is not None:
+                task.end_at = task.start_at + verdict.run_seconds
         task.data.update(verdict.data, inputs=CHECKED)
         self._store.put_task(task)
+        if self._on_checked is not None:
+            self._on_checked(task, verdict)
+
+    def reset(self) -> None:
+        """Forget checks in flight (the emulator was reset; their tasks are gone)."""
+        for job in self._running.values():
+            job.cancel()
+        self._running.clear()
 
     async def close(self) -> None:
-        for job in list(self._running.values()):
+        jobs = list(self._running.values())
+        for job in jobs:
             job.cancel()
-        await asyncio.gather(*self._running.values(), return_exceptions=True)
+        await asyncio.gather(*jobs, return_exceptions=True)

@@ -1,14 +1,13 @@
 """One function per AceData operation: gate (auth, streaming, rate) -> parse -> act -> render."""
 from __future__ import annotations
 
-from dataclasses import replace
 from typing import TYPE_CHECKING, Any, cast
 
 from ...core.errors import VendorError
 from ...core.ids import object_id, uuid4
+from ...core.input_checks import PROBLEM_KEY, mark_pending
 from ...core.tasks import Task, wait_for_end
 from ...web import Call, Reply, bearer_account
-from .inputs import judge
 from .models import DEFAULT_MODE, final_body, record_state, task_error
 
 if TYPE_CHECKING:
@@ -44,44 +43,36 @@ def _body(call: Call, schema: str) -> dict[str, Any]:
     return body
 
 
-async def _check_inputs(call: Call, image_urls: list[Any]) -> tuple[str, str] | None:
-    """The one place the portrait inputs are judged.
-
-    Raises for a request the vendor refuses at once (shape: 400, moderation word in a URL: 403);
-    returns (code, message) when the task is accepted but will fail, as an unfetchable or
-    undecodable image does (seed 000: `api_error` "fetch failed"; see `inputs.py`).
-    """
+def _refuse_inputs(call: Call, image_urls: list[Any]) -> None:
+    """What the vendor refuses at once: a malformed list (400), a moderation word in a URL (403).
+    Anything else is accepted and judged as the task starts (see `inputs.py`)."""
     if not image_urls or not all(isinstance(item, str) and item for item in image_urls):
         raise VendorError("bad_request", detail="image_urls must be a non-empty list of strings")
-    options = _provider(call).options
-    words = [w.lower() for w in options.strings("moderation_words")]
+    words = [w.lower() for w in _provider(call).options.strings("moderation_words")]
     urls = [item for item in image_urls if item.lower().startswith(("http://", "https://"))]
     if any(word in url.lower() for url in urls for word in words):
         raise VendorError("forbidden")
-    verdict = await judge(call.runtime.fetcher, image_urls, options.strings("placeholder_hosts"),
-                          options.number("input_check_seconds"))
-    if verdict is None:
-        return None
-    call.note["fails"] = verdict.detail
-    return verdict.error
 
 
 async def generate(call: Call) -> Reply:
     provider = _provider(call)
     _gate(call, "generate")
     body = _body(call, "acedata/generate-request")
-    failure = await _check_inputs(call, body["image_urls"])
+    _refuse_inputs(call, body["image_urls"])
     mode = body.get("mode", DEFAULT_MODE)
-    timing = provider.timing(mode)
-    if failure is not None:  # the inputs are fetched first: the task fails as it starts
-        timing = replace(timing, run_seconds=provider.options.number("failed_input_run_seconds"))
     task = call.runtime.engine.create(
         task_id=uuid4(), vendor=call.vendor, account=call.account or "", pool=provider.spec.pool,
-        timing=timing, request=body, error=failure,
-        data={"_id": object_id(), "trace_id": call.request_id, "template": body["template"],
-              "mode": mode, "count": provider.photos_per_task},
+        timing=provider.timing(mode), request=body,
+        data=mark_pending({"_id": object_id(), "trace_id": call.request_id,
+                           "template": body["template"], "mode": mode,
+                           "count": provider.photos_per_task}),
     )
     call.task_id = task.id
+    # Judged before the answer (seed 000 reports bad inputs as the task's own failure), so
+    # the record, a blocking answer and the callback agree from the start.
+    task = await provider.inputs.settled(task)
+    if PROBLEM_KEY in task.data:
+        call.note["fails"] = task.data[PROBLEM_KEY]
     callback_url = body.get("callback_url")
     if callback_url:
         due = task.end_at if task.end_at is not None else task.created_at

@@ -1,9 +1,9 @@
 """AceData's portrait inputs (`image_urls`), judged with the shared image pipeline.
 
 Each item is an http(s) URL, a base64 string or a `data:` URI (seed 000 / drawai.json say "URL
-or base64"). The verdict is reached while the generate call is handled, before the task exists,
-and is stored with the task: the record, a blocking answer and a callback can never disagree,
-and a restart loses nothing. It is reported the way seed 000 shows it, as the task's failure
+or base64"). The verdict (the shared `core.input_checks` mechanism) is reached while the generate
+call is handled, before it answers, and is stored with the task: the record, a blocking answer
+and a callback can never disagree, and a restart loses nothing. It is reported the way seed 000 shows it, as the task's failure
 (`api_error` "fetch failed"), never as a refusal of the submit: a blocking call answers it as its
 HTTP 500, an async call's record and callback carry it. Only the request's shape (400) and the
 moderation words (403) are refused at submit; see `handlers._check_inputs`.
@@ -19,7 +19,6 @@ from __future__ import annotations
 import asyncio
 import fnmatch
 import urllib.parse
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from ...core.images import (
@@ -31,6 +30,9 @@ from ...core.images import (
     check_ref,
     load_and_inspect,
 )
+from ...core.input_checks import Verdict
+from ...core.tasks import Task
+from ..base import Provider
 from .models import FETCH_FAILED, INVALID_IMAGE
 
 if TYPE_CHECKING:
@@ -50,14 +52,6 @@ INPUT_RULES = ImageRules(formats=COMMON_WEB_FORMATS, max_bytes=10 * MiB, name="a
 PLATFORM_PATH = "/image/"  # seed 000's generate example sends such an item
 PLACEHOLDER_HOSTS = ("example.com", "*.example.com", "example.net", "*.example.net",
                      "example.org", "*.example.org", "*.example")
-
-
-@dataclass(frozen=True)
-class Verdict:
-    """Why the inputs fail the task: the vendor's (code, message) and a detail for the journal."""
-
-    error: tuple[str, str]
-    detail: str
 
 
 def _host(ref: str) -> str | None:
@@ -92,16 +86,29 @@ async def _judge_one(fetcher: ImageFetcher, ref: str, placeholders: frozenset[st
 
 
 async def judge(fetcher: ImageFetcher, refs: list[str], placeholders: frozenset[str],
-                budget: float) -> Verdict | None:
-    """The first failing item's verdict, or None. Each distinct item is judged once, in order;
-    the whole check is bounded by `budget` real seconds (past it: "fetch failed")."""
+                budget: float) -> tuple[tuple[str, str], str] | None:
+    """The first failing item's ((code, message), detail), or None. Each distinct item is
+    judged once, in order; the whole check is bounded by `budget` real seconds (past it:
+    "fetch failed")."""
     try:
         async with asyncio.timeout(budget):
             for ref in dict.fromkeys(item.strip() for item in refs):
                 await _judge_one(fetcher, ref, placeholders)
     except ImageRejected as rejected:
-        return Verdict(PROBLEM_ERRORS.get(rejected.problem, INVALID_IMAGE),
-                       f"{rejected.problem.value}: {rejected.detail}")
+        return (PROBLEM_ERRORS.get(rejected.problem, INVALID_IMAGE),
+                f"{rejected.problem.value}: {rejected.detail}")
     except TimeoutError:
-        return Verdict(FETCH_FAILED, f"the inputs were not judged within {budget:g} s")
+        return FETCH_FAILED, f"the inputs were not judged within {budget:g} s"
     return None
+
+
+async def verdict(provider: Provider, task: Task) -> Verdict:
+    """The shared mechanism's verdict on a task's `image_urls`: a failure ends the task after
+    `failed_input_run_seconds` (default 0: it fails as it starts)."""
+    options = provider.options
+    found = await judge(provider.runtime.fetcher, task.request["image_urls"],
+                        options.strings("placeholder_hosts"), options.number("input_check_seconds"))
+    if found is None:
+        return Verdict()
+    failure, detail = found
+    return Verdict(failure, detail=detail, run_seconds=options.number("failed_input_run_seconds"))

@@ -3,13 +3,15 @@ from __future__ import annotations
 
 from ...core.errors import VendorError
 from ...core.ids import uuid4
+from ...core.input_checks import InputChecks
 from ...core.render import content_type, render_image
+from ...core.runtime import Runtime
 from ...core.tasks import State, Task
 from ...web import Call, Reply
 from ..base import Provider, ResultFile
 from ..options import INTEGER, NUMBER, STRINGS, Option
 from ..spec import DAY, ErrorCodes, TimingDefaults, VendorSpec
-from .inputs import INPUT_RULES, PLACEHOLDER_HOSTS
+from .inputs import INPUT_RULES, PLACEHOLDER_HOSTS, verdict
 from .models import final_body, task_record
 
 RESULT_SIZE = (768, 1024)  # INFERRED: the docs never show a result's dimensions
@@ -54,6 +56,14 @@ SPEC = VendorSpec(
 
 class AceData(Provider):
     spec = SPEC
+
+    def __init__(self, runtime: Runtime) -> None:
+        super().__init__(runtime)
+        self.inputs = InputChecks(runtime.store, lambda task: verdict(self, task))
+        runtime.shutdown.append(self.inputs.close)
+
+    def reset(self) -> None:
+        self.inputs.reset()
 
     @property
     def photos_per_task(self) -> int:

@@ -10,6 +10,7 @@ from starlette.formparsers import MultiPartException
 
 from ...core.errors import VendorError
 from ...core.ids import uuid4
+from ...core.input_checks import mark_pending
 from ...core.tasks import Task, wait_for_end
 from ...web import Call, Reply, bearer_account
 from .models import MAX_IMAGE_BYTES, STATE_TIMEOUT, parse_form, pending_view, succeeded
@@ -83,16 +84,13 @@ async def create(call: Call) -> Reply:
         error = (str(STATE_TIMEOUT), TIMEOUT_INFO.format(provider.processing_timeout))
     task = call.runtime.engine.create(
         task_id=uuid4(), vendor=call.vendor, account=call.account or "", pool=provider.spec.pool,
-        timing=timing, request=request_doc(fields, upload), data=job.to_data(), error=error,
+        timing=timing, request=request_doc(fields, upload), data=mark_pending(job.to_data()),
+        error=error,
     )
     call.task_id = task.id
-    if succeeded(task):
-        source = upload if job.image_url is None else None
-        if source is not None:
-            provider.processing.keep_source(task.id, source)
-        provider.processing.start(task, source)
-    else:  # failed before any work (timeout, injected fault): nothing to process
-        provider.schedule_callback(task)
+    if succeeded(task) and upload is not None and job.image_url is None:
+        provider.processing.keep_source(task.id, upload)  # until processed, for a restart
+    provider.inputs.start(task)
     if not job.sync:
         return Reply(200, {"status": 200, "data": {"task_id": task.id}}, "gptge/create-response")
     return await task_reply(call, await wait_finished(call, task))
@@ -114,10 +112,8 @@ async def task_reply(call: Call, task: Task) -> Reply:
     if not task.state_at(now).terminal:
         suffix, data = pending_view(task, now)
         return Reply(200, {"status": 200, "data": data}, f"gptge/{suffix}")
-    record = None
-    if succeeded(task):
-        record = await provider.processing.result(task)
-        task = call.runtime.store.get_task(task.id) or task  # processing may have failed it
+    task = await provider.inputs.settled(task)  # processing may have failed it
+    record = provider.processing.record(task.id) if succeeded(task) else None
     schema, data = provider.finished(task, record)
     return Reply(200, {"status": 200, "data": data}, schema)
 

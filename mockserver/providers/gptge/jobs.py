@@ -1,7 +1,8 @@
 """The real work behind an ID-photo task: get the source image, check it, render the photo.
 
-Each task is processed once, in the background, right after it is created: the download runs
-on the event loop, the CPU-bound check and render in a worker thread. The answer is kept in a
+Each task is processed once, in the background, right after it is created, by the shared
+input-check mechanism: the download runs on the event loop, the CPU-bound check and render in a
+worker thread. The answer is kept in a
 store record (`gptge.result`: the encoded photo plus its facts), so a restarted server serves
 the same bytes without rendering again. Until that record exists an uploaded source image is
 kept in a `gptge.source` record, so a task acknowledged just before a crash can still be
@@ -10,10 +11,8 @@ processed after the restart; a URL source is simply downloaded again.
 from __future__ import annotations
 
 import asyncio
-import functools
 import base64
 import io
-import logging
 import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
@@ -21,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 from PIL import Image, ImageOps
 
 from ...core.images import ImageRejected, ImageSource, inspect, load_opencv
+from ...core.input_checks import Verdict
 from ...core.tasks import Task
 from .models import (
     IDPHOTO_RULES,
@@ -35,7 +35,6 @@ from .models import (
 if TYPE_CHECKING:
     from ...core.store import Store
 
-log = logging.getLogger("mockserver")
 RESULT_KIND = "gptge.result"
 SOURCE_KIND = "gptge.source"
 LOST_SOURCE_INFO = "The source image is no longer available."
@@ -96,14 +95,12 @@ async def download(fetcher: ImageSource, url: str) -> tuple[bytes | None, dict[s
 
 
 class Processing:
-    """One background job per task; `result()` waits for it (or redoes it after a restart)."""
+    """The ID-photo work of each task, run by the shared input-check mechanism
+    (`core.input_checks`): its verdict is the photo, kept as a `gptge.result` record."""
 
-    def __init__(self, store: Store, fetcher: Callable[[], ImageSource],
-                 on_done: Callable[[str, dict[str, Any]], None]) -> None:
+    def __init__(self, store: Store, fetcher: Callable[[], ImageSource]) -> None:
         self._store = store
         self._fetcher = fetcher
-        self._on_done = on_done
-        self._jobs: dict[str, asyncio.Task[dict[str, Any]]] = {}
 
     def keep_source(self, task_id: str, data: bytes) -> None:
         self._store.put_record(SOURCE_KIND, task_id,
@@ -112,33 +109,22 @@ class Processing:
     def record(self, task_id: str) -> dict[str, Any] | None:
         return self._store.get_record(RESULT_KIND, task_id)
 
-    def start(self, task: Task, data: bytes | None) -> asyncio.Task[dict[str, Any]]:
-        job = self._jobs.get(task.id)
-        if job is None:
-            job = asyncio.get_running_loop().create_task(self._run(task, data))
-            self._jobs[task.id] = job
-            job.add_done_callback(functools.partial(self._forget, task.id))
-        return job
+    async def verdict(self, task: Task) -> Verdict:
+        """Process the task once; a failed photo fails the task with its PicWish state."""
+        if task.outcome != "succeeded":  # failed before any work (timeout, injected fault)
+            return Verdict()
+        facts = self.record(task.id) or await self._process(task)
+        if facts["state"] == STATE_DONE:
+            return Verdict()
+        return Verdict((str(facts["state"]), facts["err_info"]), detail=facts["err_info"])
 
-    def _forget(self, task_id: str, job: asyncio.Task[dict[str, Any]]) -> None:
-        if self._jobs.get(task_id) is job:
-            del self._jobs[task_id]
-        if not job.cancelled() and job.exception() is not None:
-            log.error("gptge processing of %s failed", task_id, exc_info=job.exception())
-
-    async def result(self, task: Task) -> dict[str, Any]:
-        """The task's result record, processing it first if that has not happened yet."""
-        found = self.record(task.id)
-        if found is not None:
-            return found
-        return await asyncio.shield(self.start(task, None))
-
-    async def _run(self, task: Task, data: bytes | None) -> dict[str, Any]:
+    async def _process(self, task: Task) -> dict[str, Any]:
         params = task.data
         facts: dict[str, Any] = {"download_ms": 0}  # an upload needs no download
-        if data is None and params["image_url"]:
+        data: bytes | None = None
+        if params["image_url"]:
             data, facts = await download(self._fetcher(), params["image_url"])
-        elif data is None:
+        else:
             kept = self._store.get_record(SOURCE_KIND, task.id) or {}
             data = base64.b64decode(kept["image_b64"]) if kept.get("image_b64") else None
             if data is None:
@@ -148,15 +134,4 @@ class Processing:
         self._store.put_record(RESULT_KIND, task.id, facts)
         if params["image_url"] is None:
             self._store.put_record(SOURCE_KIND, task.id, {"released": True})
-        self._on_done(task.id, facts)
         return facts
-
-    def reset(self) -> None:
-        for job in self._jobs.values():
-            job.cancel()
-        self._jobs.clear()
-
-    async def close(self) -> None:
-        jobs = list(self._jobs.values())
-        self.reset()
-        await asyncio.gather(*jobs, return_exceptions=True)

@@ -9,6 +9,7 @@ import base64
 from typing import Any
 
 from ...core.errors import VendorError
+from ...core.input_checks import InputChecks, Verdict
 from ...core.runtime import Runtime
 from ...core.tasks import State, Task
 from ...web import Call, Reply
@@ -52,24 +53,17 @@ class GptGe(Provider):
         super().__init__(runtime)
         # The runtime's fetcher answers the mock's own URLs (fixture images) in-process, so
         # `image_url` works the same in an in-process test app, which listens on no port.
-        self.processing = Processing(runtime.store, lambda: runtime.fetcher, self._processed)
-        runtime.shutdown.append(self._close)
+        self.processing = Processing(runtime.store, lambda: runtime.fetcher)
+        self.inputs = InputChecks(runtime.store, self.processing.verdict, self._processed)
+        runtime.shutdown.append(self.inputs.close)
 
     @property
     def processing_timeout(self) -> float:
         """PicWish stops processing after 30 s (state -8)."""
         return self.options.number("processing_timeout_seconds")
 
-    def _processed(self, task_id: str, record: dict[str, Any]) -> None:
-        """A task's processing ended: a failed check fails the task, then its callback is due."""
-        task = self.runtime.store.get_task(task_id)
-        if task is None:
-            return
-        if record["state"] != STATE_DONE and task.outcome == "succeeded":
-            task.outcome = "failed"
-            task.error_code = str(record["state"])
-            task.error_message = record["err_info"]
-            self.runtime.store.put_task(task)
+    def _processed(self, task: Task, verdict: Verdict) -> None:
+        """A task's processing ended (its outcome is known): its callback is due."""
         self.schedule_callback(task)
 
     def schedule_callback(self, task: Task) -> None:
@@ -80,11 +74,8 @@ class GptGe(Provider):
             due = task.end_at if task.end_at is not None else self.runtime.clock.now()
             self.runtime.callbacks.schedule(self.name, task.id, url, due)
 
-    async def _close(self) -> None:
-        await self.processing.close()
-
     def reset(self) -> None:
-        self.processing.reset()
+        self.inputs.reset()
 
     # --- answers -----------------------------------------------------------------------------
 

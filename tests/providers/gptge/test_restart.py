@@ -58,7 +58,7 @@ async def test_an_upload_acknowledged_before_a_crash_is_processed_after_it(tmp_p
     async def acknowledge_then_die(c: httpx.AsyncClient, emulator) -> str:  # type: ignore[no-untyped-def]
         answer = await c.post("/task/pic/idphoto", headers=KEY, data={"size": "200x260"},
                               files={"image_file": ("f.jpg", FACE)})
-        emulator.providers["gptge"].processing.reset()  # the job dies with the process
+        emulator.providers["gptge"].inputs.reset()  # the job dies with the process
         return str(answer.json()["data"]["task_id"])
 
     async def later(c: httpx.AsyncClient, emulator: object) -> tuple[dict, bytes]:
