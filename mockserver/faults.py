@@ -63,6 +63,7 @@ class Facts:
     operation: str | None
     account: str | None
     body: Any
+    key: str | None = None  # the bearer key, when the account groups several
 
 
 @dataclass
@@ -95,7 +96,7 @@ class FaultRule:
             return False
         if self.operation is not None and facts.operation != self.operation:
             return False
-        if self.account is not None and facts.account != self.account:
+        if self.account is not None and self.account not in (facts.account, facts.key):
             return False
         return not self.body or fields_match(facts.body, self.body)
 
@@ -227,7 +228,9 @@ class Faults:
         # Parse the body (maybe a large upload) only when some rule looks into it.
         body = request_document(call.request.headers.get("content-type", ""), call.body) \
             if any(r.body for r in candidates) else None
-        facts = Facts(call.vendor, call.operation, request_account(call.request.headers), body)
+        key = request_account(call.request.headers)
+        facts = Facts(call.vendor, call.operation, self.emulator.auth.account_of(call.vendor, key),
+                      body, key)
         fired = self.fire(facts, REQUEST_EFFECTS)
         if not fired:
             return None
@@ -251,7 +254,8 @@ class Faults:
             call = None
         body = task.request or (request_document(
             call.request.headers.get("content-type", ""), call.body) if call else None)
-        facts = Facts(task.vendor, call.operation if call else None, task.account, body)
+        facts = Facts(task.vendor, call.operation if call else None, task.account, body,
+                      call.api_key if call else None)
         fired = self.fire(facts, TASK_EFFECTS)
         if not fired:
             return
@@ -291,7 +295,8 @@ async def drop_connection(call: Call, rule: FaultRule) -> None:
     request = call.request
     call.emulator.journal.record(
         time=call.now, vendor=call.vendor, operation=call.operation,
-        account=request_account(request.headers), method=request.method, path=request.url.path,
+        account=call.emulator.auth.account_of(call.vendor, request_account(request.headers)),
+        method=request.method, path=request.url.path,
         query=request.url.query, headers=dict(request.headers),
         body=request_document(request.headers.get("content-type", ""), call.body),
         status=0, response=None, task_id=call.task_id, injected=True, note=call.note,
@@ -371,7 +376,7 @@ def _code(value: Any, effect: str, provider: Provider) -> str | None:
         return None
     if value is None:
         raise FaultError(f"effect {effect!r} needs a 'code' from the {provider.name} catalogue")
-    code = str(value)
+    code = provider.catalogue.canonical(str(value))  # either spelling a vendor uses
     known = set(provider.catalogue.entries) if effect == "error" else failure_codes(provider)
     if code not in known:
         raise FaultError(f"{code!r} is not a {provider.name} "

@@ -51,7 +51,7 @@ class Emulator:
         self.journal = Journal(settings.journal_size)
         self.limiter = RateLimiter()
         self.engine = TaskEngine(self.clock, self.store)
-        self.auth = BearerAuth(settings.strict_auth, frozenset(settings.api_keys))
+        self.auth = BearerAuth.configure(settings.strict_auth, settings.api_keys, settings.vendors)
         self.interceptors: list[Interceptor] = []
         self.reply_filters: list[ReplyFilter] = []
         self.admin_routes: list[BaseRoute] = []

@@ -246,7 +246,8 @@ class MockHandle:
 
     def settings_env(self) -> dict[str, str]:
         """Environment variables for a child process (SDK base URLs, the test key)."""
-        return {"DASHSCOPE_HTTP_BASE_URL": self.dashscope_base_url,
+        return {"DASHSCOPE_HTTP_BASE_URL": self.dashscope_base_url,  # SDK 1.x API
+                "DASHSCOPE_BASE_URL": self.dashscope_base_url,  # SDK 2.x dashscope.Client
                 "DASHSCOPE_API_KEY": self.api_key, "MOCKSERVER_URL": self.base_url,
                 "PORTRAIT_MOCK_API_KEY": self.api_key}
 

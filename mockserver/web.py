@@ -54,6 +54,7 @@ class Call:
     body: bytes
     request_id: str = field(default_factory=uuid4)
     account: str | None = None
+    api_key: str | None = None  # the bearer key that authenticated `account`, if any
     task_id: str | None = None
     injected: bool = False
     note: dict[str, Any] = field(default_factory=dict)
@@ -76,17 +77,18 @@ class Call:
 
 def bearer_account(call: Call, *, missing: VendorError, invalid: VendorError,
                    refusals: Mapping[str, VendorError] | None = None) -> str:
-    """Authenticate a bearer-key vendor: the key is the account. `refusals` maps keys that stand
-    for states an emulator never reaches by itself (a used-up balance, ...) to their error."""
-    check = call.emulator.auth.check(call.request.headers.get("authorization"))
+    """Authenticate a bearer-key vendor: the key's account (`[vendors.<name>.accounts]`, else the
+    key itself). `refusals` maps keys that stand for states an emulator never reaches by itself
+    (a used-up balance, ...) to their error."""
+    check = call.emulator.auth.check(call.request.headers.get("authorization"), call.vendor)
     if check.status is KeyStatus.MISSING:
         raise missing
     if refusals and check.key in refusals:
         raise refusals[check.key]
-    if check.status is not KeyStatus.OK or check.key is None:
+    if check.status is not KeyStatus.OK or check.key is None or check.account is None:
         raise invalid
-    call.account = check.key
-    return check.key
+    call.account, call.api_key = check.account, check.key
+    return check.account
 
 
 Handler = Callable[[Call], Awaitable[Reply]]

@@ -14,10 +14,13 @@ def test_serve_on_a_free_port_prints_where_and_how(tmp_path) -> None:
          "--log-level", "warning"], stdout=subprocess.PIPE, text=True, cwd=tmp_path)
     try:
         assert proc.stdout is not None
-        banner = [proc.stdout.readline() for _ in range(7)]
+        banner = [proc.stdout.readline() for _ in range(8)]  # DashScope names two settings
         url = banner[0].split("listening on ")[1].strip()
         assert not url.endswith(":0")
         assert "dashscope.base_http_api_url = " in "".join(banner)
+        assert "DASHSCOPE_HTTP_BASE_URL" in "".join(banner)
+        assert f"dashscope.Client(base_url='{url}/api/v1')" in "".join(banner)
+        assert "DASHSCOPE_BASE_URL" in "".join(banner)
         assert "HttpProfile(endpoint=" in "".join(banner)
         for _ in range(100):
             try:

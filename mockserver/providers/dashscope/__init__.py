@@ -9,14 +9,19 @@ from ...core.input_checks import InputChecks, mark_pending, needs_check
 from ...core.render import content_type, render_image
 from ...core.tasks import State, Task, Timing
 from ..base import Provider, ResultFile
-from .inputs import verdict
-from .models import DEFAULT_SIZE, PortraitJob
+from .inputs import ALGO_ERROR, FACE_PROBLEM_CODE, verdict
+from .models import DEFAULT_SIZE, PortraitJob, Wording
 
 if TYPE_CHECKING:
     from ...runtime import Emulator
     from ...web import Call, Reply
 
 DAY = 24 * 3600.0
+# Where the vendor's references disagree: option -> (current reference, older seed 004).
+SPELLINGS = {
+    "failed_usage_key": ("image_count", "image_num"),
+    "algo_error_code": (ALGO_ERROR, "InternalError:Algo"),
+}
 
 
 class DashScope(Provider):
@@ -31,6 +36,27 @@ class DashScope(Provider):
         super().__init__(emulator)
         self.inputs = InputChecks(emulator.store, lambda task: verdict(self, task))
         emulator.shutdown.append(self.inputs.close)
+        self.algo_error_code = self._spelling("algo_error_code")
+        face = self.catalogue.canonical(str(self.option("face_error_code", FACE_PROBLEM_CODE)))
+        if face not in self.catalogue.entries:
+            raise ValueError(f"[vendors.dashscope] face_error_code {face!r} is not a DashScope "
+                             f"error code; known: {sorted(self.catalogue.entries)}")
+        self.wording = Wording(self._spelling("failed_usage_key"), self.spell)
+
+    def _spelling(self, option: str) -> str:
+        """An option that picks one vendor source's spelling; anything else stops the start."""
+        choices = SPELLINGS[option]
+        value = self.option(option, choices[0])
+        if value not in choices:
+            raise ValueError(f"[vendors.dashscope] {option} must be one of {list(choices)}, "
+                             f"not {value!r}")
+        return str(value)
+
+    def spell(self, code: str) -> str:
+        """A catalogue code as this vendor answers it (`algo_error_code` picks the spelling
+        of the algorithm error; both spellings name the same catalogue entry)."""
+        code = self.catalogue.canonical(code)
+        return self.algo_error_code if code == ALGO_ERROR else code
 
     @staticmethod
     def input_data(job: PortraitJob) -> dict[str, object]:
@@ -52,11 +78,15 @@ class DashScope(Provider):
 
         entry = self.catalogue.resolve(error)
         request_id = call.request_id if call else uuid4()
-        body = {"code": entry.code, "message": entry.message, "request_id": request_id}
+        body = {"code": self.spell(entry.code), "message": entry.message, "request_id": request_id}
         return Reply(entry.status, body, "dashscope/error", headers=error.headers)
 
     def setup_hint(self, base_url: str) -> str:
-        return f"dashscope.base_http_api_url = '{base_url}/api/v1'  (or DASHSCOPE_HTTP_BASE_URL)"
+        """SDK 1.x (`BaseAsyncApi`, requests) reads DASHSCOPE_HTTP_BASE_URL at import; the 2.x
+        `dashscope.Client` (httpx) reads DASHSCOPE_BASE_URL, then the 1.x name."""
+        api = f"{base_url}/api/v1"
+        return (f"SDK 1.x: dashscope.base_http_api_url = '{api}'  (or env DASHSCOPE_HTTP_BASE_URL)\n"
+                f"SDK 2.x: dashscope.Client(base_url='{api}')  (or env DASHSCOPE_BASE_URL)")
 
     def result_file(self, task: Task, name: str) -> ResultFile | None:
         index, _, ext = name.partition(".")

@@ -17,6 +17,9 @@ def routes(provider: DashScope) -> list[BaseRoute]:
     return [
         vendor_route(provider, "/api/v1/services/aigc/album/gen_potrait", "gen_potrait",
                      handlers.submit, ["POST"]),
+        # The task list answers with and without the trailing slash (the doc's curl has it).
+        vendor_route(provider, "/api/v1/tasks", "list_tasks", handlers.list_tasks, ["GET"]),
+        vendor_route(provider, "/api/v1/tasks/", "list_tasks", handlers.list_tasks, ["GET"]),
         vendor_route(provider, "/api/v1/tasks/{task_id}", "query_task", handlers.query, ["GET"]),
         vendor_route(provider, "/api/v1/tasks/{task_id}/cancel", "cancel_task", handlers.cancel,
                      ["POST"]),
@@ -39,6 +42,11 @@ OPERATIONS = [
                   {200: TASK_STATES, 401: ERRORS, 429: ERRORS},
                   summary="Query a task's state and results"),
     OperationSpec("cancel_task", "POST", "/api/v1/tasks/{task_id}/cancel", None,
-                  {200: ("dashscope/cancel-response",), 400: ERRORS, 401: ERRORS},
+                  {200: ("dashscope/cancel-response",), 400: ERRORS, 401: ERRORS, 429: ERRORS},
                   summary="Cancel a PENDING task"),
+    # The request schema is the query string's (GET): every value arrives as a string.
+    OperationSpec("list_tasks", "GET", "/api/v1/tasks", "dashscope/task-list-request",
+                  {200: ("dashscope/task-list-response",), 400: ERRORS, 401: ERRORS,
+                   429: ERRORS},
+                  summary="List the account's tasks of a window of at most 24 hours, by page"),
 ]

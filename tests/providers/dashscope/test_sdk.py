@@ -57,7 +57,7 @@ def test_failed_task_through_wait(server) -> None:
     done = BaseAsyncApi.wait(submitted, api_key=KEY, base_address=base)
     assert done.output["task_status"] == "FAILED"
     assert done.output["code"] == "InvalidImageResolution"
-    assert done.usage == {"image_num": 0}
+    assert done.usage == {"image_count": 0}
 
 
 def test_unknown_and_foreign_tasks(server) -> None:
