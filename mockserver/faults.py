@@ -235,6 +235,7 @@ class Faults:
         if not fired:
             return None
         _mark(call, fired)
+        call.account = call.account or facts.account  # the journal names who was answered
         delay = sum(r.pick_latency() for r in fired if r.effect == "latency")
         if delay:
             call.note["fault_latency_seconds"] = round(delay, 3)

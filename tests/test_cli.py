@@ -38,3 +38,14 @@ def test_version_flag() -> None:
     done = subprocess.run([sys.executable, "-m", "mockserver", "--version"],
                           capture_output=True, text=True)
     assert done.returncode == 0 and done.stdout.strip()
+
+
+def test_a_bad_config_stops_serve_with_one_line(tmp_path) -> None:
+    config = tmp_path / "mock.toml"
+    config.write_text('[vendors.dashscope.accounts]\nteam = "sk-1"\n')
+    done = subprocess.run(
+        [sys.executable, "-m", "mockserver", "serve", "--config", str(config), "--port", "0",
+         "--store", "memory"], capture_output=True, text=True, cwd=tmp_path, timeout=60)
+    assert done.returncode != 0
+    assert done.stderr.count("\n") == 1 and "Traceback" not in done.stderr
+    assert "[vendors.dashscope.accounts] team: give a non-empty list of keys" in done.stderr
