@@ -22,7 +22,7 @@ DS_BODY = {"model": "facechain-generation", "parameters": {"style": "f_idcard_fe
            "resources": [{"resource_id": "women_model", "resource_type": "facelora"}]}
 ACEDATA_BODY = {"mode": "fast", "template": "male_portrait",
                 "image_urls": ["https://cdn.example.com/portrait.jpg"], "async": True}
-ACCOUNTS = {
+ACCOUNTS: dict[str, dict[str, Any]] = {
     "dashscope": {"accounts": {"team": ["sk-submit", "sk-poll"]}},
     "acedata": {"accounts": {"studio": ["tok-a", "tok-b"]}},
     "gptge": {"accounts": {"shop": ["sk-front", "sk-back"]}, "concurrency": 1},

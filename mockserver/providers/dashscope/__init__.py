@@ -67,7 +67,8 @@ class DashScope(Provider):
 
     @property
     def allowed_sizes(self) -> frozenset[str]:
-        return frozenset(self.option("sizes", [DEFAULT_SIZE]))  # type: ignore[arg-type]
+        sizes = self.option("sizes", [DEFAULT_SIZE])
+        return frozenset(map(str, sizes if isinstance(sizes, (list, tuple)) else [sizes]))
 
     def timing(self) -> Timing:  # type: ignore[override]
         """Durations are inferred (the docs give none); 1 running task per account is documented."""

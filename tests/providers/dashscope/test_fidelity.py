@@ -13,8 +13,8 @@ pytestmark = pytest.mark.anyio
 SUBMIT = "/api/v1/services/aigc/album/gen_potrait"
 KEY = {"Authorization": "Bearer sk-alice", "X-DashScope-Async": "enable"}
 LORA = [{"resource_id": "women_model", "resource_type": "facelora"}]
-PRESET = {"model": "facechain-generation", "parameters": {"style": "f_idcard_female", "n": 2},
-          "resources": LORA}
+PRESET: dict[str, Any] = {"model": "facechain-generation",
+                          "parameters": {"style": "f_idcard_female", "n": 2}, "resources": LORA}
 MISSING_MODEL = 'Required parameter "model" missing from request.'
 
 
