@@ -7,11 +7,13 @@ from typing import TYPE_CHECKING
 
 from ...core.errors import VendorError
 from ...core.ids import uuid4
+from ...core.image_fetch import Problem
 from ...core.input_checks import InputChecks, needs_check
 from ...core.render import content_type, render_image
 from ...core.tasks import State, Task, Timing
 from ..base import Provider, ResultFile
 from .inputs import verdict
+from .models import DOWNLOAD_ERROR_CODES, DOWNLOAD_PROBLEMS, IMAGE_PROBLEM_CODES
 
 if TYPE_CHECKING:
     from ...runtime import Emulator
@@ -48,10 +50,25 @@ class Tencent(Provider):
         super().__init__(emulator)
         self.english = {code: e["message_en"] for code, e in self.catalogue.raw.items()
                         if "message_en" in e}
+        self.download_error_code = self._download_error_code()
         self.inputs = InputChecks(emulator.store, lambda task: verdict(self, task))
         emulator.shutdown.append(self.inputs.close)
 
     # --- options -------------------------------------------------------------------------
+
+    def _download_error_code(self) -> str:
+        """`download_error_code`: the Query reference's code (default) or the SDK's older one."""
+        code = self.option("download_error_code", DOWNLOAD_ERROR_CODES[0])
+        if code not in DOWNLOAD_ERROR_CODES:
+            raise ValueError(f"[vendors.tencent] download_error_code must be "
+                             f"{' or '.join(DOWNLOAD_ERROR_CODES)}, not {code!r}")
+        return str(code)
+
+    def image_problem_code(self, problem: Problem) -> str:
+        """The JobErrorCode of a job that failed on one of its images."""
+        if problem in DOWNLOAD_PROBLEMS:
+            return self.download_error_code
+        return IMAGE_PROBLEM_CODES[problem]
 
     @property
     def credentials(self) -> Mapping[str, str]:

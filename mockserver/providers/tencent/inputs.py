@@ -10,7 +10,6 @@ from typing import TYPE_CHECKING
 from ...core.images import TENCENT_TEMPLATE, TENCENT_USER, ImageRejected, Problem, load_and_inspect
 from ...core.input_checks import Verdict
 from ...core.tasks import Task
-from .models import IMAGE_PROBLEM_CODES
 
 if TYPE_CHECKING:
     from . import Tencent
@@ -29,6 +28,6 @@ async def verdict(provider: Tencent, task: Task) -> Verdict:
             for url in urls:
                 await load_and_inspect(fetcher, url, TENCENT_USER)
     except ImageRejected as rejected:
-        code = IMAGE_PROBLEM_CODES[rejected.problem]
+        code = provider.image_problem_code(rejected.problem)
         return Verdict((code, provider.catalogue.entries[code].message))
     return Verdict()

@@ -36,13 +36,20 @@ JOB_STATUS: dict[State, tuple[str, str, str]] = {
     State.SUCCEEDED: ("5", "处理完成", "tencent/job-done"),
 }
 
+# The JobErrorCode of a job whose image cannot be downloaded. The QueryGlamPicJob reference
+# (cloud.tencent.com/document/api/1668/116225) shows FailedOperation.DownloadError / 文件下载失败。
+# as the job's error: the default. `[vendors.tencent] download_error_code` selects the SDK's
+# errorcodes.py FailedOperation.ImageDownloadError (a call-level code of other aiart actions),
+# which this mock answered before.
+DOWNLOAD_ERROR_CODES = ("FailedOperation.DownloadError", "FailedOperation.ImageDownloadError")
+DOWNLOAD_PROBLEMS = frozenset({Problem.DOWNLOAD_FAILED, Problem.URL_FORBIDDEN})
+
 # Image problems (core.image_fetch.Problem) -> the JobErrorCode of the failed job. Seed 002 says
 # SubmitGlamPicJob has no business error codes and the Query doc shows a download failure inside
 # the job, so image problems fail the job instead of the submit call.
 IMAGE_PROBLEM_CODES: dict[Problem, str] = {
-    # SDK errorcodes.py; the Query doc's example shows FailedOperation.DownloadError instead.
-    Problem.DOWNLOAD_FAILED: "FailedOperation.ImageDownloadError",
-    Problem.URL_FORBIDDEN: "FailedOperation.ImageDownloadError",  # the fetch policy refused it
+    Problem.DOWNLOAD_FAILED: DOWNLOAD_ERROR_CODES[0],  # [DOC] Query reference example
+    Problem.URL_FORBIDDEN: DOWNLOAD_ERROR_CODES[0],  # the fetch policy refused it: a download error
     Problem.TOO_MANY_BYTES: "FailedOperation.ImageSizeExceed",
     Problem.UNSUPPORTED_FORMAT: "FailedOperation.ImageDecodeFailed",
     Problem.DECODE_FAILED: "FailedOperation.ImageDecodeFailed",
