@@ -12,6 +12,7 @@ from ...core.input_checks import InputChecks, needs_check
 from ...core.render import content_type, render_image
 from ...core.tasks import State, Task, Timing
 from ..base import Provider, ResultFile
+from . import gateway, signing_v1
 from .inputs import verdict
 from .models import DOWNLOAD_ERROR_CODES, DOWNLOAD_PROBLEMS, IMAGE_PROBLEM_CODES
 
@@ -28,11 +29,16 @@ DEFAULT_REGIONS = ("ap-guangzhou", "ap-shanghai", "ap-nanjing", "ap-beijing", "a
 ENGLISH = "en-US"
 
 
+# What a catalogue placeholder reads when nobody filled it in (an injected fault, say).
+PLACEHOLDER_DEFAULTS = {"reason": "it is malformed"}
+
+
 class _Blank(dict[str, str]):
-    """format_map() helper: a placeholder nobody filled in renders empty, never KeyError."""
+    """format_map() helper: a placeholder nobody filled in renders its default or empty,
+    never KeyError."""
 
     def __missing__(self, key: str) -> str:
-        return ""
+        return PLACEHOLDER_DEFAULTS.get(key, "")
 
 
 class Tencent(Provider):
@@ -95,8 +101,13 @@ class Tencent(Provider):
         return (mock_now, time.time())
 
     @property
+    def v1_max_bytes(self) -> int:
+        """Largest signature v1 request (query plus body); [3P] about 1 MB, exact INFERRED."""
+        return int(self.option("v1_max_bytes", signing_v1.MAX_BYTES))  # type: ignore[call-overload]
+
+    @property
     def regions(self) -> frozenset[str]:
-        return frozenset(self.option("regions", DEFAULT_REGIONS))  # type: ignore[arg-type]
+        return frozenset(self.option("regions", DEFAULT_REGIONS))  # type: ignore[call-overload]
 
     @property
     def max_body_bytes(self) -> int:
@@ -116,7 +127,8 @@ class Tencent(Provider):
     # --- Provider interface --------------------------------------------------------------
 
     def message(self, code: str, default: str, language: str | None) -> str:
-        """X-TC-Language: en-US picks the English text where the catalogue has one."""
+        """`en-US` (X-TC-Language, or v1's Language) picks the English text where the catalogue
+        has one."""
         if language == ENGLISH:
             return self.english.get(code, default)
         return default
@@ -125,7 +137,7 @@ class Tencent(Provider):
         from ...web import Reply
 
         entry = self.catalogue.resolve(error)
-        language = call.request.headers.get("x-tc-language") if call else None
+        language = gateway.language(call) if call else None
         text = entry.message if error.message is not None else self.message(
             entry.code, entry.message, language)
         text = text.format_map(_Blank(getattr(error, "params", {})))

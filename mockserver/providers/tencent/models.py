@@ -76,56 +76,6 @@ class TencentError(VendorError):
 
 # --- request parameters -------------------------------------------------------------------
 
-_INT_FIELDS = frozenset({"Num", "LogoAdd", "X", "Y", "Width", "Height"})
-_FLOAT_FIELDS = frozenset({"Similarity"})
-
-
-def _scalar(name: str, raw: str) -> Any:
-    """GET values are strings; turn the numeric fields back into numbers where they parse."""
-    try:
-        if name in _INT_FIELDS:
-            return int(raw)
-        if name in _FLOAT_FIELDS:
-            return float(raw)
-    except ValueError:
-        pass  # left as a string: the schema check reports the type error
-    return raw
-
-
-def _listify(node: Any) -> Any:
-    if not isinstance(node, dict):
-        return node
-    items = {k: _listify(v) for k, v in node.items()}
-    if items and all(k.isdigit() for k in items):
-        indexes = sorted(int(k) for k in items)
-        if indexes != list(range(len(indexes))):
-            raise TencentError("InvalidParameter", param=f"{'.'.join(items)}",
-                               detail="array indexes must run 0..N-1")
-        return [items[str(i)] for i in indexes]
-    return items
-
-
-def unflatten(pairs: Iterable[tuple[str, str]]) -> dict[str, Any]:
-    """API 3.0 GET parameters (`FaceInfos.0.ImageUrls.0=...`) back into the JSON shape."""
-    root: dict[str, Any] = {}
-    for key, raw in pairs:
-        parts = key.split(".")
-        node = root
-        for depth, part in enumerate(parts):
-            last = depth == len(parts) - 1
-            existing = node.get(part)
-            if (not part or (last and part in node)
-                    or (not last and existing is not None and not isinstance(existing, dict))):
-                raise TencentError("InvalidParameter", param=key, detail="conflicting parameter")
-            if last:
-                name = next((p for p in reversed(parts) if not p.isdigit()), part)
-                node[part] = _scalar(name, raw)
-            else:
-                node = node.setdefault(part, {})
-    listed = _listify(root)
-    return listed if isinstance(listed, dict) else {}
-
-
 def _dotted(path: Iterable[Any]) -> str:
     return ".".join(str(p) for p in path)
 

@@ -1,4 +1,4 @@
-"""Tencent's route table: one path, `/`, dispatched by the X-TC-Action header."""
+"""Tencent's route table: one path, `/`, dispatched by the action (X-TC-Action or v1 Action)."""
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
@@ -21,9 +21,9 @@ METHODS = ["GET", "POST", "PUT", "DELETE", "PATCH", "OPTIONS"]
 
 def routes(provider: Tencent) -> list[BaseRoute]:
     async def endpoint(request: Request) -> Response:
-        # Name the operation before interceptors run, so faults and the journal can match it.
-        action = request.headers.get("x-tc-action", "")
-        operation = action if action in handlers.ACTIONS else "api"
+        # Name the operation before interceptors run, so faults and the journal can match it
+        # (X-TC-Action for TC3, the Action parameter for signature v1).
+        operation = await handlers.operation_of(request)
         return await run_operation(provider, operation, handlers.api, request)
 
     return [Route("/", endpoint, methods=METHODS, name="tencent.api")]
