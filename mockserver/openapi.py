@@ -62,7 +62,20 @@ SECURITY_SCHEMES: Mapping[str, dict[str, Any]] = {
             "description": "TC3-HMAC-SHA256 signature over the canonical request "
                            "(`X-TC-Timestamp` and the `Host` header are part of it). "
                            "Errors, including signature failures, answer HTTP 200."},
+    # Tencent signature v1, the alternative to TC3 (see docs/tencent.md).
+    "tc-signature-v1": {
+        "type": "apiKey", "in": "query", "name": "Signature",
+        "description": "Signature v1 (HmacSHA256 or HmacSHA1), the alternative to TC3: no "
+                       "Authorization and no X-TC-* headers. The common parameters Action, "
+                       "Version, Region, Timestamp, Nonce, SecretId, SignatureMethod and "
+                       "Signature travel with the action's flattened fields "
+                       "(FaceInfos.0.ImageUrls.0=...) in the query string (GET) or an "
+                       "application/x-www-form-urlencoded body (POST). Signature = "
+                       "base64(HMAC(SecretKey, METHOD + Host + path + '?' + the name=value "
+                       "pairs sorted by name)). Errors answer HTTP 200."},
 }
+# Schemes a client may use instead of the vendor's main one (OpenAPI security alternatives).
+ALTERNATIVE_AUTH: Mapping[str, tuple[str, ...]] = {"tc3": ("tc-signature-v1",)}
 
 
 def component_name(schema: str) -> str:
@@ -266,7 +279,7 @@ def _operation(vendor: str, components: _Components, specs: list[OperationSpec],
     if (callbacks := _callbacks(components, specs)) is not None:
         op["callbacks"] = callbacks
     if auth != "none":
-        op["security"] = [{auth: []}]
+        op["security"] = [{name: []} for name in (auth, *ALTERNATIVE_AUTH.get(auth, ()))]
     if not op["parameters"]:
         del op["parameters"]
     return op
@@ -328,7 +341,9 @@ def vendor_document(provider: Provider, base_url: str | None = None) -> dict[str
         "components": {"schemas": dict(sorted(components.schemas.items()))},
     }
     if meta.auth != "none":
-        doc["components"]["securitySchemes"] = {meta.auth: SECURITY_SCHEMES[meta.auth]}
+        doc["components"]["securitySchemes"] = {
+            name: SECURITY_SCHEMES[name]
+            for name in (meta.auth, *ALTERNATIVE_AUTH.get(meta.auth, ()))}
     return doc
 
 

@@ -189,3 +189,16 @@ class TestMockClockReference:
         await mock.advance(600)
         assert (await api.error("QueryGlamPicJob", {"JobId": "x"}, v1="HmacSHA256",
                                 timestamp=signed_now))[0] == "AuthFailure.SignatureExpire"
+
+
+def test_the_openapi_document_offers_v1_as_the_alternative_to_tc3() -> None:
+    from mockserver.openapi import vendor_document
+    from mockserver.runtime import Emulator
+
+    doc = vendor_document(Emulator(Settings()).providers["tencent"])
+    schemes = doc["components"]["securitySchemes"]
+    assert schemes["tc-signature-v1"]["in"] == "query"
+    assert schemes["tc-signature-v1"]["name"] == "Signature"
+    for item in doc["paths"].values():
+        for op in item.values():
+            assert op["security"] == [{"tc3": []}, {"tc-signature-v1": []}]
