@@ -59,7 +59,10 @@ def serve(args: argparse.Namespace) -> None:
         sock = socket.create_server((settings.host, 0))
         settings = replace(settings, port=sock.getsockname()[1])
         sockets.append(sock)
-    app = create_app(settings)
+    try:
+        app = create_app(settings)
+    except ValueError as err:  # an option a provider refuses: one line, no traceback
+        sys.exit(f"mockserver: {err}")
     print(banner(settings, list(app.state.emulator.providers.values())), flush=True)
     config = uvicorn.Config(app, host=settings.host, port=settings.port,
                             log_level=args.log_level, access_log=False)

@@ -35,3 +35,15 @@ def test_version_flag() -> None:
     done = subprocess.run([sys.executable, "-m", "mockserver", "--version"],
                           capture_output=True, text=True)
     assert done.returncode == 0 and done.stdout.strip()
+
+
+def test_a_refused_vendor_option_stops_serve_with_one_line(tmp_path) -> None:
+    config = tmp_path / "mock.toml"
+    config.write_text('[vendors.tencent]\ndownload_error_code = "Oops"\n')
+    done = subprocess.run([sys.executable, "-m", "mockserver", "serve", "--port", "0",
+                           "--store", "memory", "--config", str(config)],
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode != 0
+    assert done.stderr.strip().splitlines() == [
+        "mockserver: [vendors.tencent] download_error_code must be FailedOperation.DownloadError "
+        "or FailedOperation.ImageDownloadError, not 'Oops'"]
