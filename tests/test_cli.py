@@ -49,3 +49,15 @@ def test_a_bad_config_stops_serve_with_one_line(tmp_path) -> None:
     assert done.returncode != 0
     assert done.stderr.count("\n") == 1 and "Traceback" not in done.stderr
     assert "[vendors.dashscope.accounts] team: give a non-empty list of keys" in done.stderr
+
+
+def test_a_refused_vendor_option_stops_serve_with_one_line(tmp_path) -> None:
+    config = tmp_path / "mock.toml"
+    config.write_text('[vendors.tencent]\ndownload_error_code = "Oops"\n')
+    done = subprocess.run([sys.executable, "-m", "mockserver", "serve", "--port", "0",
+                           "--store", "memory", "--config", str(config)],
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode != 0
+    assert done.stderr.strip().splitlines() == [
+        "mockserver: [vendors.tencent] download_error_code must be one of "
+        "FailedOperation.DownloadError, FailedOperation.ImageDownloadError, not 'Oops'"]

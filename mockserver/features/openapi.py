@@ -242,8 +242,8 @@ def _callbacks(components: _Components, specs: list[OperationSpec]) -> dict[str,
 
 
 def _operation(vendor: str, components: _Components, specs: list[OperationSpec],
-               auth: str) -> dict[str, Any]:
-    headers, dispatch = _header_parameters(specs, auth)
+               schemes: tuple[str, ...]) -> dict[str, Any]:
+    headers, dispatch = _header_parameters(specs, "none" if not schemes else schemes[0])
     first = specs[0]
     method = first.method.lower()
     merged_id = f"{vendor}_{method}_by_{(dispatch or 'operation').lower().replace('-', '_')}"
@@ -260,8 +260,8 @@ def _operation(vendor: str, components: _Components, specs: list[OperationSpec],
     _add_request(op, components, specs, method)
     if (callbacks := _callbacks(components, specs)) is not None:
         op["callbacks"] = callbacks
-    if auth != "none":
-        op["security"] = [{auth: []}]
+    if schemes:  # each scheme is an alternative way to authenticate
+        op["security"] = [{name: []} for name in schemes]
     if not op["parameters"]:
         del op["parameters"]
     return op
@@ -299,7 +299,7 @@ def vendor_document(vendor_spec: VendorSpec, registry: SchemaRegistry,
                     base_url: str | None = None) -> dict[str, Any]:
     """The OpenAPI 3.1 document of one vendor, as this mock emulates it."""
     vendor = vendor_spec.name
-    auth = next(iter(vendor_spec.security_schemes), "none")
+    schemes = tuple(vendor_spec.security_schemes)
     components = _Components(registry)
     grouped: dict[tuple[str, str], list[OperationSpec]] = {}
     for spec in load_operations(vendor):
@@ -307,7 +307,7 @@ def vendor_document(vendor_spec: VendorSpec, registry: SchemaRegistry,
     paths: dict[str, dict[str, Any]] = {}
     ops = []
     for (path, method), specs in grouped.items():
-        ops.append((specs, _operation(vendor, components, specs, auth)))
+        ops.append((specs, _operation(vendor, components, specs, schemes)))
         paths.setdefault(path, {})[method] = ops[-1][1]
     _add_links(components, ops)
     real = f"https://{vendor_spec.hosts[0]}"

@@ -93,7 +93,7 @@ async def test_dashscope_template_rules(vendors: Vendors) -> None:
 
 # --- Tencent: URL syntax at submit (schema), everything else fails the job ("4") -------------
 
-T_DOWNLOAD, T_DECODE = "FAILED FailedOperation.ImageDownloadError", \
+T_DOWNLOAD, T_DECODE = "FAILED FailedOperation.DownloadError", \
     "FAILED FailedOperation.ImageDecodeFailed"
 T_RESOLUTION = "FAILED FailedOperation.ImageResolutionExceed"
 T_INVALID = "FAILED InvalidParameter.InvalidParameter"
