@@ -3,7 +3,8 @@
 
     python3 dev.py serve [mockserver serve flags]   install (first time) and start the emulator
     python3 dev.py test  [pytest args]              install with test extras and run every test
-    python3 dev.py bench                            run the benchmarks (loopback only, bounded)
+    python3 dev.py bench [--quick|--seconds N ...]  run the benchmarks (loopback only, bounded;
+                                                    installs wrk with apt when missing)
 
 Each creates `.venv/` on first use and reinstalls only when pyproject.toml changes.
 """
@@ -11,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -60,9 +62,20 @@ def main(argv: list[str]) -> int:
     if command == "test":
         return subprocess.run([PYTHON, "-m", "pytest", "tests", "contract_tests", *rest],
                               cwd=ROOT).returncode
-    for script in sorted((ROOT / "bench").glob("bench_*.py")):
-        run(PYTHON, script)
-    return 0
+    ensure_wrk()
+    return subprocess.run([PYTHON, ROOT / "bench" / "run.py", *rest], cwd=ROOT).returncode
+
+
+def ensure_wrk() -> None:
+    """The bench loads the servers with wrk, a Debian package."""
+    if shutil.which("wrk"):
+        return
+    if os.geteuid() != 0:
+        sys.exit("the benchmark needs wrk: run `sudo apt-get install -y wrk` first")
+    install = ["apt-get", "install", "-y", "-q", "wrk"]
+    if subprocess.run(install).returncode != 0:
+        run("apt-get", "update", "-q")
+        run(*install)
 
 
 if __name__ == "__main__":

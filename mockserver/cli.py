@@ -7,6 +7,7 @@ import socket
 import sys
 from collections.abc import Sequence
 from dataclasses import replace
+from typing import Any
 
 from . import __version__
 from .settings import DEFAULT_DATA_DIR, Settings, load_settings
@@ -47,8 +48,6 @@ def banner(settings: Settings, providers: Sequence[object]) -> str:
 
 
 def serve(args: argparse.Namespace) -> None:
-    import uvicorn
-
     from .app import create_app
 
     flags = {k: v for k, v in vars(args).items() if k not in {"command", "log_level"}}
@@ -61,8 +60,20 @@ def serve(args: argparse.Namespace) -> None:
         sockets.append(sock)
     app = create_app(settings)
     print(banner(settings, list(app.state.emulator.providers.values())), flush=True)
+    serve_app(app, settings, args.log_level, sockets)
+
+
+def serve_app(app: Any, settings: Settings, log_level: str = "info",
+              sockets: list[socket.socket] | None = None) -> None:
+    """Run a built app the way `serve` does: uvicorn (uvloop and httptools when installed, else
+    asyncio and h11), the collector tuned for a long-lived server once start-up is done."""
+    import uvicorn
+
+    from .core.gctune import tune_for_serving
+
     config = uvicorn.Config(app, host=settings.host, port=settings.port,
-                            log_level=args.log_level, access_log=False)
+                            log_level=log_level, access_log=False)
+    tune_for_serving()
     uvicorn.Server(config).run(sockets=sockets or None)
 
 
