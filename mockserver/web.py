@@ -2,7 +2,6 @@
 wrapper that runs one vendor operation: interceptors -> handler -> render -> journal."""
 from __future__ import annotations
 
-import json
 import logging
 import time
 from collections.abc import Awaitable, Callable, Mapping
@@ -13,6 +12,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from .core import jsonfast
 from .core.auth import KeyStatus
 from .core.errors import VendorError
 from .core.ids import uuid4
@@ -37,7 +37,7 @@ class Reply:
     def encode(self) -> bytes:
         if isinstance(self.body, bytes):
             return self.body
-        return json.dumps(self.body, ensure_ascii=False, separators=(",", ":")).encode()
+        return jsonfast.dumps(self.body)
 
     def to_response(self) -> Response:
         return Response(self.encode(), self.status, self.headers, media_type=self.media_type)
@@ -69,7 +69,7 @@ class Call:
     def json(self) -> Any:
         """The JSON body, or the vendor's bad-request error."""
         try:
-            return json.loads(self.body)
+            return jsonfast.loads(self.body)
         except (ValueError, UnicodeDecodeError):
             raise VendorError(self.provider.bad_request_code, self.provider.bad_json_message)
 
@@ -146,6 +146,6 @@ def _loggable(body: bytes) -> Any:
     if not body:
         return None
     try:
-        return json.loads(body)
+        return jsonfast.loads(body)
     except (ValueError, UnicodeDecodeError):
         return body[:2048].decode("utf-8", "replace")
