@@ -9,15 +9,12 @@ import logging
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
-import httpx
-
 from .admin_callbacks import install_callbacks
 from .admin_faults import fault_routes
 from .admin_journal import near_miss_filter
 from .core.auth import BearerAuth
 from .core.clock import Clock
 from .core.image_fetch import FetchPolicy, ImageFetcher
-from .core.images import load_opencv
 from .core.journal import Journal
 from .core.ratelimit import RateLimiter
 from .core.schemas import SchemaRegistry
@@ -28,6 +25,7 @@ from .limits import queue_depth_hook
 from .settings import Settings
 
 if TYPE_CHECKING:
+    import httpx  # issue 17: imported on first use (~90 ms of start-up)
     from starlette.routing import BaseRoute
 
     from .providers.base import Provider
@@ -86,6 +84,8 @@ class Emulator:
         if self.app is None or not url.startswith(f"{self.settings.base_url}/"):
             return None
         if self._asgi_transport is None:
+            import httpx
+
             self._asgi_transport = httpx.ASGITransport(app=self.app)
         return self._asgi_transport
 
@@ -124,8 +124,8 @@ class Emulator:
     async def start(self) -> None:
         for hook in self.startup:
             await hook()
-        # Import OpenCV in the background now, so the first image check does not wait for it.
-        self._warm_up = asyncio.get_running_loop().run_in_executor(None, load_opencv)
+        # issue 17: OpenCV is no longer imported here; the first request with images starts
+        # the import in a worker thread (core/images.start_opencv_import), so idle stays small.
 
     async def stop(self) -> None:
         if self._warm_up is not None:
