@@ -3,9 +3,9 @@
     python bench/run.py [--seconds 10] [--runs 2] [--scale 1,100000,1000000] [--only ...]
     python bench/run.py --quick        # 1 s runs, tiny scale: checks that everything works
 
-Sections: throughput (wrk against the floor, interleaved), startup (start-up, RSS, first image
-request), scale (stored tasks, limits on), pipeline (the image scripts bench_images.py and
-bench_idphoto.py). Loopback only; every load run stops by itself.
+Sections: throughput (wrk against the floor, interleaved), gc (collector settings against
+the tail: gc_tuning.py), startup (start-up, RSS, first image request), scale (stored tasks,
+limits on), pipeline (the image scripts bench_images.py and bench_idphoto.py). Loopback only; every load run stops by itself.
 `MOCKSERVER_BENCH_SECONDS` sets the default of `--seconds`.
 """
 from __future__ import annotations
@@ -22,12 +22,13 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+import gc_tuning  # noqa: E402
 import scale  # noqa: E402
 import startup  # noqa: E402
 import throughput  # noqa: E402
 from servers import HERE  # noqa: E402
 
-SECTIONS = ("throughput", "startup", "scale", "pipeline")
+SECTIONS = ("throughput", "gc", "startup", "scale", "pipeline")
 
 
 def options(argv: list[str] | None) -> argparse.Namespace:
@@ -50,6 +51,7 @@ def options(argv: list[str] | None) -> argparse.Namespace:
     if opts.quick:
         opts.seconds, opts.runs, opts.scale, opts.scale_seconds = 1.0, 1, "1,1000", 1.0
         opts.startup_repeats, opts.variants = 1, "memory"
+        opts.only = opts.only.replace("gc,", "")
     return opts
 
 
@@ -80,6 +82,10 @@ def main(argv: list[str] | None = None) -> int:
         report["throughput"] = throughput.run(opts.seconds, opts.runs,
                                               set(opts.variants.split(",")))
         throughput.print_summary(report["throughput"]["summary"])
+    if "gc" in chosen:
+        print(f"\ncollector settings: wrk {opts.seconds:g} s per endpoint, memory store, limits off",
+              flush=True)
+        report["gc"] = gc_tuning.run(opts.seconds, 1)
     if "startup" in chosen:
         report["startup"] = startup.run(opts.startup_repeats, 1.0 if opts.quick else 3.0)
         startup.print_result(report["startup"])

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import statistics
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -43,7 +44,23 @@ def variants(chosen: set[str] | None = None) -> list[Variant]:
             "memory-pure-python", "--store", "memory", "--no-limits", env=pure),
             "as memory, uvloop and httptools hidden: asyncio + h11"),
     ]
+    every += [Variant("floor-granian", lambda: _granian("floor-granian", "bare_app:app"),
+                      "the floor app under granian (optional, not a dependency)"),
+              Variant("memory-granian", lambda: _granian(
+                  "memory-granian", "--factory", "granian_app:mock"),
+                  "as memory, under granian instead of uvicorn (optional)")]
     return [v for v in every if chosen is None or v.name in chosen or v.name == "floor"]
+
+
+def _granian(name: str, *target: str) -> Server:
+    port = servers.free_port()
+    binary = Path(sys.executable).with_name("granian")
+    if not binary.exists():
+        raise SystemExit("granian is not installed (pip install granian): drop it from --variants")
+    return servers.spawn(name, [str(binary), "--interface", "asgi", "--loop", "uvloop",
+                                "--host", "127.0.0.1", "--port", str(port), "--log-level",
+                                "warning", "--no-ws", *target], port, cwd=HERE,
+                         env={"MOCKBENCH_PORT": str(port)})
 
 
 def endpoints(server: Server) -> dict[str, tuple[str, wrk.Request]]:
