@@ -39,7 +39,7 @@ def options(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--runs", type=int, default=2, help="interleaved runs (default 2)")
     parser.add_argument("--variants", default="memory,sqlite,memory-gc-default,memory-pure-python",
                         help="mock variants next to the floor (comma separated)")
-    parser.add_argument("--scale", default="1,100000,1000000", help="stored-task levels")
+    parser.add_argument("--scale", help="stored-task levels (default 1,100000,1000000)")
     parser.add_argument("--scale-seconds", type=float, default=3.0, help="wrk run per level")
     parser.add_argument("--seed-budget", type=float, default=240.0,
                         help="longest allowed seeding, seconds; beyond it 300 k replaces 1 M")
@@ -49,9 +49,11 @@ def options(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--out", type=Path, default=HERE / "results")
     opts = parser.parse_args(argv)
     if opts.quick:
-        opts.seconds, opts.runs, opts.scale, opts.scale_seconds = 1.0, 1, "1,1000", 1.0
+        opts.seconds, opts.runs, opts.scale_seconds = 1.0, 1, 1.0
+        opts.scale = opts.scale or "1,1000"
         opts.startup_repeats, opts.variants = 1, "memory"
         opts.only = opts.only.replace("gc,", "")
+    opts.scale = opts.scale or "1,100000,1000000"
     return opts
 
 
