@@ -113,9 +113,16 @@ def _print_row(row: dict[str, Any]) -> None:
     q, s, b = row["query"], row["submit_new_key"], row["submit_busy_account"]
     failed = sum(r["non_2xx"] + r["socket_errors"] for r in (q, s, b))
     print(f"{row['store']:<7} {row['tasks']:>8} {row['queued_in_busy_account']:>6} "
-          f"{q['p50_ms']:>7.2f}ms {q['rps']:>6.0f} {s['p50_ms']:>8.2f}ms {s['rps']:>6.0f} "
-          f"{b['p50_ms']:>7.2f}ms {b['rps']:>6.0f} {failed:>6} "
+          f"{_p50(q, 9)} {q['rps']:>6.0f} {_p50(s, 10)} {s['rps']:>6.0f} "
+          f"{_p50(b, 9)} {b['rps']:>6.0f} {failed:>6} "
           f"{row.get('seed_seconds', 0):>6.1f} {row['rss_mb']:>7.1f}", flush=True)
+
+
+def _p50(result: dict[str, Any], width: int) -> str:
+    """The median, or how long wrk waited in vain when no request was answered in the run."""
+    if result["requests"] == 0:
+        return f"{'>' + format(result['seconds'], '.0f') + ' s':>{width}}"
+    return f"{result['p50_ms']:>{width - 2}.2f}ms"
 
 
 if __name__ == "__main__":  # python bench/scale.py [levels,comma,separated] [seconds]
