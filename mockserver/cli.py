@@ -31,6 +31,8 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--no-limits", dest="limits_enabled", action="store_const", const=False,
                        help="switch off rate and concurrency limits (load tests of an app)")
     serve.add_argument("--log-level", default="info")
+    serve.add_argument("--server", choices=("uvicorn", "granian"), default="uvicorn",
+                       help="HTTP server (granian is optional: the [granian] extra)")
     spec = commands.add_parser("openapi", help="write each vendor's OpenAPI 3.1 document")
     spec.add_argument("--vendor", action="append", help="only this vendor (repeatable)")
     spec.add_argument("--out", default="openapi", help="directory to write into (default ./openapi)")
@@ -50,7 +52,11 @@ def banner(settings: Settings, providers: Sequence[object]) -> str:
 def serve(args: argparse.Namespace) -> None:
     from .app import create_app
 
-    flags = {k: v for k, v in vars(args).items() if k not in {"command", "log_level"}}
+    flags = {k: v for k, v in vars(args).items() if k not in {"command", "log_level", "server"}}
+    if args.server == "granian":
+        from .granian_server import run
+
+        return run(flags, args.log_level)
     settings = load_settings(flags, default_store=DEFAULT_SERVE_STORE)
     logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s %(message)s")
     sockets = []
