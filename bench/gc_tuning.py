@@ -38,7 +38,7 @@ def one(name: str, env: dict[str, str], seconds: float) -> dict[str, Any]:
     try:
         targets = throughput.endpoints(server)
         server.proc.send_signal(signal.SIGUSR1)  # count only the collections under load
-        figures = {e: wrk.run(url, request, seconds).as_dict()
+        figures: dict[str, Any] = {e: wrk.run(url, request, seconds).as_dict()
                    for e, (url, request) in targets.items()}
         figures["rss_mb"] = server.rss_mb()
     finally:
