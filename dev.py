@@ -3,7 +3,8 @@
 
     python3 dev.py serve [mockserver serve flags]   install (first time) and start the emulator
     python3 dev.py test  [pytest args]              install with test extras and run every test
-    python3 dev.py bench                            run the benchmarks (loopback only, bounded)
+    python3 dev.py bench [--quick|--seconds N ...]  run the benchmarks (loopback only, bounded;
+                                                    installs wrk with apt when missing)
 
 Each creates `.venv/` on first use and reinstalls only when pyproject.toml changes.
 """
@@ -11,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -57,12 +59,27 @@ def main(argv: list[str]) -> int:
         ensure_installed("")
         os.execv(BIN / "mockserver", [str(BIN / "mockserver"), "serve", *rest])
     ensure_installed("test")
+    ensure_wrk(required=command == "bench")  # the bench's smoke test needs it too
     if command == "test":
         return subprocess.run([PYTHON, "-m", "pytest", "tests", "contract_tests", *rest],
                               cwd=ROOT).returncode
-    for script in sorted((ROOT / "bench").glob("bench_*.py")):
-        run(PYTHON, script)
-    return 0
+    return subprocess.run([PYTHON, ROOT / "bench" / "run.py", *rest], cwd=ROOT).returncode
+
+
+def ensure_wrk(required: bool) -> None:
+    """The bench loads the servers with wrk, a Debian package: installed with apt as root."""
+    if shutil.which("wrk"):
+        return
+    if os.name != "posix" or os.geteuid() != 0:
+        message = "the benchmark needs wrk: run `sudo apt-get install -y wrk` first"
+        if required:
+            sys.exit(message)
+        print(message, file=sys.stderr)
+        return
+    install = ["apt-get", "install", "-y", "-q", "wrk"]
+    if subprocess.run(install).returncode != 0:
+        run("apt-get", "update", "-q")
+        run(*install)
 
 
 if __name__ == "__main__":

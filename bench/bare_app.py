@@ -1,4 +1,10 @@
-"""The baseline: a bare Starlette app answering the same JSON bodies as the mock, no logic."""
+"""The floor of this stack: a bare Starlette app on uvicorn with uvloop and httptools.
+
+A GET route answering a small JSON body, a POST route that reads and parses a JSON body and
+answers a small JSON body, and the health path the harness polls. No logic at all.
+
+    python bench/bare_app.py PORT
+"""
 from __future__ import annotations
 
 import sys
@@ -6,23 +12,23 @@ import sys
 import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-QUERY_BODY, SUBMIT_BODY = (arg.encode() for arg in sys.argv[2:4])
+
+async def query(request: Request) -> JSONResponse:
+    return JSONResponse({"request_id": "floor", "output": {
+        "task_id": request.path_params["task_id"], "task_status": "RUNNING"}})
 
 
-async def query(request: Request) -> Response:
-    return Response(QUERY_BODY, media_type="application/json")
+async def submit(request: Request) -> JSONResponse:
+    body = await request.json()
+    return JSONResponse({"request_id": "floor", "output": {
+        "task_id": str(len(body)), "task_status": "PENDING"}})
 
 
-async def submit(request: Request) -> Response:
-    await request.body()
-    return Response(SUBMIT_BODY, media_type="application/json")
-
-
-async def health(request: Request) -> Response:
-    return Response(b'{"status":"ok"}', media_type="application/json")
+async def health(request: Request) -> JSONResponse:
+    return JSONResponse({"status": "ok"})
 
 
 app = Starlette(routes=[
@@ -32,4 +38,5 @@ app = Starlette(routes=[
 ])
 
 if __name__ == "__main__":
-    uvicorn.run(app, host="127.0.0.1", port=int(sys.argv[1]), log_level="warning", access_log=False)
+    uvicorn.run(app, host="127.0.0.1", port=int(sys.argv[1]), loop="uvloop", http="httptools",
+                log_level="warning", access_log=False)

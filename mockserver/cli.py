@@ -7,15 +7,10 @@ import socket
 import sys
 from collections.abc import Sequence
 from dataclasses import replace
-from typing import TYPE_CHECKING
 
 from . import __version__
-from .settings import DEFAULT_DATA_DIR, Settings, load_settings
-
-if TYPE_CHECKING:
-    from .providers.base import Provider
-
-DEFAULT_SERVE_STORE = f"sqlite:{DEFAULT_DATA_DIR / 'mockserver.db'}"
+from .serving import DEFAULT_SERVE_STORE, banner, serve_app
+from .settings import load_settings
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -34,6 +29,8 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--no-limits", dest="limits_enabled", action="store_const", const=False,
                        help="switch off rate and concurrency limits (load tests of an app)")
     serve.add_argument("--log-level", default="info")
+    serve.add_argument("--server", choices=("uvicorn", "granian"), default="uvicorn",
+                       help="HTTP server (granian is optional: the [granian] extra)")
     spec = commands.add_parser("openapi", help="write each vendor's OpenAPI 3.1 document")
     spec.add_argument("--vendor", action="append", help="only this vendor (repeatable)")
     spec.add_argument("--out", default="openapi", help="directory to write into (default ./openapi)")
@@ -41,22 +38,14 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def banner(settings: Settings, providers: Sequence[Provider]) -> str:
-    lines = [f"portrait-mockserver {__version__} listening on {settings.base_url}",
-             f"  store: {settings.store}   time scale: {settings.time_scale}",
-             f"  admin: {settings.base_url}/__admin/health"]
-    for provider in providers:
-        hint = provider.setup_hint(settings.base_url)
-        lines.append(f"  {provider.title}: " + hint.replace("\n", "\n      "))
-    return "\n".join(lines)
-
-
 def serve(args: argparse.Namespace) -> None:
-    import uvicorn
-
     from .app import create_app
 
-    flags = {k: v for k, v in vars(args).items() if k not in {"command", "log_level"}}
+    flags = {k: v for k, v in vars(args).items() if k not in {"command", "log_level", "server"}}
+    if args.server == "granian":
+        from .granian_server import run
+
+        return run(flags, args.log_level)
     try:
         settings = load_settings(flags, default_store=DEFAULT_SERVE_STORE)
     except (ValueError, OSError) as error:  # a bad config file: one line, no traceback
@@ -72,9 +61,7 @@ def serve(args: argparse.Namespace) -> None:
     except ValueError as error:  # a bad option, account table or standing fault rule
         sys.exit(f"mockserver: {error}")
     print(banner(settings, list(app.state.emulator.providers.values())), flush=True)
-    config = uvicorn.Config(app, host=settings.host, port=settings.port,
-                            log_level=args.log_level, access_log=False)
-    uvicorn.Server(config).run(sockets=sockets or None)
+    serve_app(app, settings, args.log_level, sockets)
 
 
 def write_openapi(args: argparse.Namespace) -> None:

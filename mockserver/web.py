@@ -3,23 +3,25 @@ that runs one vendor operation: interceptors -> handler -> reply filters -> sche
 journal. Routes are built from the vendor's operations file and its handler table."""
 from __future__ import annotations
 
-import json
 import logging
 import time
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
-from jsonschema.exceptions import ValidationError
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
+from .core import jsonfast
 from .core.auth import KeyStatus
 from .core.errors import VendorError
 from .core.ids import uuid4
 from .core.operations import OperationSpec
 from .core.runtime import Runtime
+
+if TYPE_CHECKING:
+    from jsonschema.exceptions import ValidationError
 
 log = logging.getLogger("mockserver")
 
@@ -37,7 +39,7 @@ class Reply:
     def encode(self) -> bytes:
         if isinstance(self.body, bytes):
             return self.body
-        return json.dumps(self.body, ensure_ascii=False, separators=(",", ":")).encode()
+        return jsonfast.dumps(self.body)
 
     def to_response(self) -> Response:
         return Response(self.encode(), self.status, self.headers, media_type=self.media_type)
@@ -86,7 +88,7 @@ class Call:
     def json(self) -> Any:
         """The JSON body, or the vendor's bad-request error."""
         try:
-            return json.loads(self.body)
+            return jsonfast.loads(self.body)
         except (ValueError, UnicodeDecodeError, RecursionError):
             raise VendorError(self.provider.bad_request_code, self.provider.bad_json_message)
 
@@ -100,10 +102,10 @@ class Call:
     def validate(self, schema: str, document: Any) -> None:
         """The one request check: `document` against its JSON Schema; a failure becomes the
         vendor's own bad-request error (`Provider.request_error`)."""
-        validator = self.runtime.schemas.validator(schema)
-        if validator.is_valid(document):
+        schemas = self.runtime.schemas
+        if schemas.is_valid(schema, document):
             return
-        raise self.provider.request_error(self, list(validator.iter_errors(document)))
+        raise self.provider.request_error(self, list(schemas.errors(schema, document)))
 
 
 def bearer_account(call: Call, *, missing: VendorError, invalid: VendorError,
@@ -214,6 +216,6 @@ def _loggable(body: bytes) -> Any:
     if not body:
         return None
     try:
-        return json.loads(body)
+        return jsonfast.loads(body)
     except (ValueError, UnicodeDecodeError, RecursionError):
         return body[:2048].decode("utf-8", "replace")

@@ -20,15 +20,16 @@ import logging
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any, Protocol
-
-import httpx
+from typing import TYPE_CHECKING, Any, Protocol
 
 from .clock import Clock
 from .ids import uuid4
 from .schemas import SchemaRegistry
 from .store import Store
 from .tasks import Task
+
+if TYPE_CHECKING:  # imported with the first delivery: httpx costs ~90 ms of start-up
+    import httpx
 
 log = logging.getLogger("mockserver.callbacks")
 
@@ -162,7 +163,6 @@ class CallbackDispatcher:
         self._loop = asyncio.get_running_loop()
         self._wake = asyncio.Event()
         self._slots = asyncio.Semaphore(MAX_PARALLEL)
-        self._client = httpx.AsyncClient(trust_env=False)  # callbacks never go through a proxy
         self._due = {r["id"]: float(r["next_attempt_at"]) for r in self.host.store.list_records(KIND)
                      if r["status"] == PENDING}
         self._worker = asyncio.create_task(self._run(), name="callback-dispatcher")
@@ -303,7 +303,10 @@ class CallbackDispatcher:
         return _Body(payload, schema)
 
     async def _post(self, url: str, body: _Body, timeout: float) -> dict[str, Any]:
-        assert self._client is not None
+        import httpx
+
+        if self._client is None:  # callbacks never go through a proxy
+            self._client = httpx.AsyncClient(trust_env=False)
         started = time.perf_counter()
         data = json.dumps(body.payload, ensure_ascii=False).encode()
         try:

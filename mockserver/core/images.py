@@ -14,6 +14,7 @@ vendor's error code.  :func:`load_and_inspect` adds the download step from
 from __future__ import annotations
 
 import asyncio
+import functools
 import io
 import threading
 from dataclasses import dataclass
@@ -24,6 +25,7 @@ from PIL import Image
 if TYPE_CHECKING:
     import cv2
 
+from .gctune import freeze_again
 from .image_fetch import (
     FetchPolicy,
     ImageFetcher,
@@ -68,9 +70,16 @@ DETECT_MIN_FACE = 32
 # Formats we are willing to sniff.  Restricting Pillow's probe keeps lenient,
 # header-less plugins (TGA, ...) from claiming random bytes as an "image".
 _WANTED_SNIFF = ("JPEG", "MPO", "PNG", "WEBP", "BMP", "TIFF", "GIF", "JPEG2000", "ICO", "AVIF")
-Image.init()
-# Pillow raises KeyError for formats its build lacks (e.g. AVIF): keep the ones it has.
-_SNIFF_FORMATS = tuple(f for f in _WANTED_SNIFF if f in Image.OPEN)
+
+
+@functools.cache
+def _sniff_formats() -> tuple[str, ...]:
+    """The wanted formats this Pillow build has (it raises KeyError for others, e.g. AVIF).
+    Asked on the first decode: `Image.init()` imports every plugin, ~40 ms of start-up."""
+    Image.init()
+    return tuple(f for f in _WANTED_SNIFF if f in Image.OPEN)
+
+
 # Phones write multi-picture JPEGs that Pillow calls MPO; vendors see a JPEG.
 _FORMAT_ALIASES = {"MPO": "JPEG"}
 #: The formats every browser shows; a vendor that documents "common formats" means these.
@@ -135,14 +144,32 @@ _OPENCV_IMPORT = threading.Lock()
 
 
 def load_opencv() -> tuple[Any, Any]:
-    """(cv2, numpy), imported on first use: together they cost ~0.3 s, which start-up should
-    not pay. The first import happens under one lock, because worker threads importing NumPy
-    at the same moment can see a partially initialised module."""
+    """(cv2, numpy), imported on first use: together they cost ~0.3 s and ~40 MB, which
+    start-up and an idle server should not pay. The first import happens under one lock,
+    because worker threads importing NumPy at the same moment can see a partially
+    initialised module."""
+    global _opencv_loaded
     with _OPENCV_IMPORT:
         import cv2
         import numpy
 
+        if not _opencv_loaded:
+            _opencv_loaded = True
+            freeze_again()  # a serving process keeps the collector off OpenCV's objects
     return cv2, numpy
+
+
+def start_opencv_import() -> None:
+    """Import OpenCV in a worker thread now (a no-op once done): called when a request
+    brings images, so the import overlaps their download instead of following it."""
+    global _opencv_requested
+    if _opencv_loaded or _opencv_requested:
+        return
+    _opencv_requested = True
+    threading.Thread(target=load_opencv, name="opencv-import", daemon=True).start()
+
+
+_opencv_loaded = _opencv_requested = False
 
 
 def _cascade() -> cv2.CascadeClassifier:
@@ -231,7 +258,7 @@ def _open(data: bytes, rules: ImageRules) -> tuple[Image.Image, str, int, int, i
     (EXIF rotation applied, as a viewer and the vendors see it) and orientation.
     """
     try:
-        img = Image.open(io.BytesIO(data), formats=_SNIFF_FORMATS)
+        img = Image.open(io.BytesIO(data), formats=_sniff_formats())
         fmt = _FORMAT_ALIASES.get(img.format or "", img.format or "")
         width, height = img.size
         orientation = _orientation(img)
@@ -367,6 +394,8 @@ async def load_and_inspect(
         max_url_chars=rules.max_url_chars,
         policy=policy or getattr(fetcher, "policy", None),
     )
+    if detect_faces:
+        start_opencv_import()
     data = await fetcher.fetch(ref, rules.max_bytes)
     result = await asyncio.to_thread(inspect, data, rules, detect_faces=detect_faces)
     return data, result

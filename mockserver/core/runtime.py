@@ -6,23 +6,22 @@ fetcher and the callback dispatcher. Nothing here speaks HTTP or names a vendor;
 """
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Awaitable, Callable
-from typing import Any
-
-import httpx
+from typing import TYPE_CHECKING, Any
 
 from ..settings import Settings
 from .auth import BearerAuth
 from .callbacks import CallbackDispatcher
 from .clock import Clock
 from .image_fetch import FetchPolicy, ImageFetcher
-from .images import load_opencv
 from .journal import Journal
 from .ratelimit import RateLimiter
 from .schemas import SchemaRegistry
 from .store import Store, open_store
 from .tasks import TaskEngine
+
+if TYPE_CHECKING:
+    import httpx  # imported on first use (about 90 ms of start-up)
 
 CLOCK_OFFSET_KEY = "clock_offset"
 Hook = Callable[[], Awaitable[None]]
@@ -50,7 +49,6 @@ class Runtime:
         )
         self.callbacks: CallbackDispatcher  # built by the emulator, which knows the providers
         self._asgi_transport: httpx.ASGITransport | None = None
-        self._warm_up: asyncio.Future[Any] | None = None
         self.shutdown.append(self.fetcher.aclose)
         self.resetters.append(self.fetcher.clear_cache)
 
@@ -60,6 +58,8 @@ class Runtime:
         if self.app is None or not url.startswith(f"{self.settings.base_url}/"):
             return None
         if self._asgi_transport is None:
+            import httpx
+
             self._asgi_transport = httpx.ASGITransport(app=self.app)
         return self._asgi_transport
 
@@ -73,14 +73,12 @@ class Runtime:
             reset()
 
     async def start(self) -> None:
+        # OpenCV is not imported here: the first request with images starts that import in a
+        # worker thread (core.images.start_opencv_import), so an idle server stays small.
         for hook in self.startup:
             await hook()
-        # Import OpenCV in the background now, so the first image check does not wait for it.
-        self._warm_up = asyncio.get_running_loop().run_in_executor(None, load_opencv)
 
     async def stop(self) -> None:
-        if self._warm_up is not None:
-            await self._warm_up
         for hook in reversed(self.shutdown):
             await hook()
         self.store.close()

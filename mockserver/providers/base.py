@@ -9,9 +9,8 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
-from jsonschema.exceptions import ValidationError, best_match
 from starlette.routing import BaseRoute
 
 from ..core.errors import Catalogue, VendorError
@@ -22,6 +21,9 @@ from ..core.tasks import State, Task, Timing
 from ..web import Call, Handler, Pipeline, Reply
 from .options import Options
 from .spec import VendorSpec
+
+if TYPE_CHECKING:
+    from jsonschema.exceptions import ValidationError
 
 RESULTS_PREFIX = "/results"
 
@@ -158,6 +160,8 @@ class Provider:
     def request_error(self, call: Call, errors: list[ValidationError]) -> VendorError:
         """The vendor's answer to a request that breaks its schema: by default the bad-request
         code, with the most relevant schema error kept for the journal."""
+        from jsonschema.exceptions import best_match  # only to explain a failure (start-up)
+
         error = best_match(errors)
         detail = f"{error.json_path}: {error.message}" if error else "invalid request"
         return VendorError(self.bad_request_code, detail=detail)

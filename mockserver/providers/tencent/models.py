@@ -11,16 +11,17 @@ import random
 import uuid
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
-
-from jsonschema.exceptions import ValidationError
 
 from ...core.errors import VendorError
 from ...core.image_fetch import Problem
 from ...core.tasks import State, Task
 
 GATEWAY = "api"  # the operation name of a request whose action is not an emulated one
+if TYPE_CHECKING:  # issue 17: jsonschema is imported only to explain a failure (core/schemas.py)
+    from jsonschema.exceptions import ValidationError
+
 STYLES = ("real", "balanced", "textured", "beautiful")
 MULTI_USER_STYLE = "balanced"  # "多人美照只支持 balanced 一种风格" (seed 002)
 DEFAULT_NUM = 4

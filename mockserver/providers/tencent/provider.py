@@ -3,8 +3,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Mapping
-
-from jsonschema.exceptions import ValidationError
+from typing import TYPE_CHECKING
 
 from ...core.errors import VendorError
 from ...core.ids import uuid4
@@ -20,6 +19,9 @@ from ..spec import DAY, ErrorCodes, TimingDefaults, VendorSpec
 from . import gateway, models, signing_v1
 from .inputs import TEMPLATE_RULES, USER_RULES, verdict
 from .models import DOWNLOAD_ERROR_CODES, DOWNLOAD_PROBLEMS, IMAGE_PROBLEM_CODES
+
+if TYPE_CHECKING:
+    from jsonschema.exceptions import ValidationError
 
 HOUR = 3600.0
 # Regions named on the aiart endpoint page (Guangzhou, Shanghai, Nanjing, Beijing); the

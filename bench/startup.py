@@ -1,0 +1,92 @@
+"""Start-up, memory and the first image-bearing request, each from a fresh process.
+
+- start-up: spawn to the first 200 on /__admin/health (the floor the same way);
+- RSS (VmRSS from /proc/<pid>/status) at the first answer and after `settle_s` idle;
+- the first DashScope submit whose inputs point at the mock's own fixtures, timed together
+  with the query that waits for its input check (download, decode, face detection), against
+  a warm one (same images, a different URL, so the fetch cache does not answer);
+- RSS once OpenCV has been used.
+"""
+from __future__ import annotations
+
+import statistics
+import time
+from typing import Any
+
+import servers
+from servers import SUBMIT_PATH, Server
+
+IMAGE_STYLE = "train_free_portrait_url_template"
+
+
+def image_body(server: Server, tag: str) -> dict[str, Any]:
+    fixtures = f"{server.base}/__admin/fixtures"
+    return {"model": "facechain-generation", "parameters": {"style": IMAGE_STYLE, "n": 1},
+            "input": {"template_url": f"{fixtures}/template.jpg?{tag}",
+                      "user_urls": [f"{fixtures}/face.jpg?{tag}"]}}
+
+
+def image_request_ms(server: Server, tag: str) -> float:
+    """Submit + the query that waits for the input check; checks the task was accepted."""
+    # Limits are on (as shipped): one key per task stays inside the per-account submit rate.
+    headers = (("Authorization", f"Bearer sk-image-{tag}"), *servers.DASHSCOPE_HEADERS[1:])
+    started = time.perf_counter()
+    answer = servers.http("POST", server.base + SUBMIT_PATH, image_body(server, tag), headers)
+    task_id = answer["output"]["task_id"]
+    status = servers.http("GET", f"{server.base}/api/v1/tasks/{task_id}", None, headers)["output"]
+    elapsed = (time.perf_counter() - started) * 1000
+    if status["task_status"] not in ("PENDING", "RUNNING", "SUCCEEDED"):
+        raise RuntimeError(f"image task did not pass its input check: {status}")
+    return elapsed
+
+
+def one_mock(settle_s: float) -> dict[str, float]:
+    server = servers.spawn_mock("mock")  # as shipped: default SQLite store, limits on
+    try:
+        figures = {"startup_ms": server.startup_s * 1000, "rss_first_answer_mb": server.rss_mb()}
+        time.sleep(settle_s)
+        figures["rss_idle_mb"] = server.rss_mb()
+        figures["first_image_ms"] = image_request_ms(server, "first")
+        warm = [image_request_ms(server, f"warm{i}") for i in range(5)]
+        figures["warm_image_ms"] = statistics.median(warm)
+        figures["rss_after_images_mb"] = server.rss_mb()
+        return figures
+    finally:
+        server.stop()
+
+
+def one_floor() -> dict[str, float]:
+    server = servers.spawn_floor()
+    try:
+        return {"startup_ms": server.startup_s * 1000, "rss_first_answer_mb": server.rss_mb()}
+    finally:
+        server.stop()
+
+
+def run(repeats: int = 3, settle_s: float = 3.0) -> dict[str, Any]:
+    floors, mocks = [], []
+    for _ in range(repeats):  # interleaved, so both see the same machine
+        floors.append(one_floor())
+        mocks.append(one_mock(settle_s))
+    floor = {k: statistics.median(f[k] for f in floors) for k in floors[0]}
+    mock = {k: statistics.median(m[k] for m in mocks) for k in mocks[0]}
+    mock["startup_ratio"] = mock["startup_ms"] / floor["startup_ms"]
+    mock["first_image_ratio"] = mock["first_image_ms"] / mock["warm_image_ms"]
+    return {"repeats": repeats, "settle_s": settle_s, "floor": floor, "mock": mock,
+            "mock_runs": mocks, "floor_runs": floors}
+
+
+def print_result(result: dict[str, Any]) -> None:
+    floor, mock = result["floor"], result["mock"]
+    print(f"\nstart-up to first answer (median of {result['repeats']} fresh processes)")
+    print(f"  floor {floor['startup_ms']:.0f} ms, RSS {floor['rss_first_answer_mb']:.1f} MB")
+    print(f"  mockserver serve {mock['startup_ms']:.0f} ms ({mock['startup_ratio']:.1f}x floor), "
+          f"RSS at first answer {mock['rss_first_answer_mb']:.1f} MB, "
+          f"after {result['settle_s']:g} s idle {mock['rss_idle_mb']:.1f} MB, "
+          f"after image checks {mock['rss_after_images_mb']:.1f} MB")
+    print(f"  first image-bearing submit+query {mock['first_image_ms']:.0f} ms, warm "
+          f"{mock['warm_image_ms']:.0f} ms ({mock['first_image_ratio']:.1f}x)")
+
+
+if __name__ == "__main__":
+    print_result(run(1, 1.0))

@@ -1,0 +1,38 @@
+"""The benchmark harness runs end to end in its tiny mode (1 s wrk runs, one stored task).
+
+No figure is asserted (timings belong to the benchmark, not the tests): only that every
+server started, answered every request with 2xx, and that the report was written.
+"""
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.mark.server
+def test_bench_quick_mode_runs(tmp_path: Path) -> None:
+    if shutil.which("wrk") is None:
+        pytest.fail("wrk is missing: `python3 dev.py test` installs it (apt-get install -y wrk)")
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "bench" / "run.py"), "--quick", "--only", "throughput,scale",
+         "--scale", "1", "--out", str(tmp_path)],
+        capture_output=True, text=True, timeout=120, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr[-3000:]
+    [report] = [json.loads(p.read_text()) for p in tmp_path.glob("bench-*.json")]
+    rows = report["throughput"]["rows"]
+    assert {(r["endpoint"], r["server"]) for r in rows} == {
+        (e, s) for e in ("query", "submit") for s in ("floor", "memory")}
+    assert all(r["requests"] > 0 and r["non_2xx"] == 0 and r["socket_errors"] == 0 for r in rows)
+    [memory, sqlite] = report["scale"]["rows"]
+    assert (memory["store"], sqlite["store"]) == ("memory", "sqlite")
+    for row in (memory, sqlite):
+        for run in ("query", "submit_new_key", "submit_busy_account"):
+            assert row[run]["requests"] > 0 and row[run]["non_2xx"] == 0, (row["store"], run)
+    assert "results written to" in done.stdout
