@@ -156,10 +156,12 @@ def write(names: Names, root: Path) -> int:
     row, section = readme_pieces(names)
     readme = root / "README.md"
     text, by_hand = add_to_readme(_read(readme), row, section)
-    if len(by_hand) < 2:
+    if text != _read(readme):
         readme.write_text(text, encoding="utf-8")
-        print("updated README.md (vendor table row, fidelity section stub)" if not by_hand
-              else "updated README.md (part)")
+        if not any(piece.startswith("a row") for piece in by_hand):
+            print(f"updated README.md: vendor table row\n  {row}")
+        if not any(piece.startswith("a section") for piece in by_hand):
+            print(f"updated README.md: placeholder fidelity section '### {names.title}'")
     print(f"\nLeft to do: replace the placeholders, as listed under 'To do' in docs/{names.vendor}.md.")
     for piece in by_hand:
         print(f"\nAdd to README.md by hand, {piece}")
@@ -170,10 +172,10 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("name", help="the vendor's name: a Python package and URL path segment")
     parser.add_argument("--title", help="human-readable name (default: the name, capitalised)")
-    parser.add_argument("--host", help="published API host (default: api.NAME.invalid)")
+    parser.add_argument("--host", help="published API host (default: api.NAME.invalid, _ as -)")
     args = parser.parse_args(argv)
     names = Names(args.name, args.title or args.name.replace("_", " ").title(),
-                  args.host or f"api.{args.name}.invalid")
+                  args.host or f"api.{args.name.replace('_', '-')}.invalid")
     try:
         return write(names, ROOT)
     except Refused as refused:
