@@ -123,23 +123,24 @@ def readme_pieces(names: Names) -> tuple[str, str]:
     return row.strip("\n"), section.strip("\n")
 
 
-def add_to_readme(text: str, row: str, section: str) -> tuple[str, list[str]]:
+def add_to_readme(text: str, row: str, section: str) -> tuple[str, dict[str, str]]:
     """README text with the row after the vendor table's last row and the section before the
-    cross-vendor fidelity section; and the pieces that found no safe place (to add by hand)."""
+    cross-vendor fidelity section; and the pieces that found no safe place (where -> text),
+    to be added by hand."""
     lines = text.split("\n")
-    by_hand = []
+    by_hand = {}
     try:
         end = lines.index(VENDOR_TABLE_HEADER) + 1
         while end < len(lines) and lines[end].startswith("|"):
             end += 1
         lines.insert(end, row)
     except ValueError:
-        by_hand.append(f"a row of the vendor table ({VENDOR_TABLE_HEADER}):\n{row}")
+        by_hand[f"a row of the vendor table ({VENDOR_TABLE_HEADER})"] = row
     if FIDELITY_HEADING in lines and FIDELITY_ANCHOR in lines[lines.index(FIDELITY_HEADING):]:
         at = lines.index(FIDELITY_ANCHOR, lines.index(FIDELITY_HEADING))
         lines[at:at] = [*section.split("\n"), ""]
     else:
-        by_hand.append(f"a section under {FIDELITY_HEADING!r}:\n{section}")
+        by_hand[f"a section under {FIDELITY_HEADING!r}"] = section
     return "\n".join(lines), by_hand
 
 
@@ -158,13 +159,14 @@ def write(names: Names, root: Path) -> int:
     text, by_hand = add_to_readme(_read(readme), row, section)
     if text != _read(readme):
         readme.write_text(text, encoding="utf-8")
-        if not any(piece.startswith("a row") for piece in by_hand):
+        if row not in by_hand.values():
             print(f"updated README.md: vendor table row\n  {row}")
-        if not any(piece.startswith("a section") for piece in by_hand):
+        if section not in by_hand.values():
             print(f"updated README.md: placeholder fidelity section '### {names.title}'")
-    print(f"\nLeft to do: replace the placeholders, as listed under 'To do' in docs/{names.vendor}.md.")
-    for piece in by_hand:
-        print(f"\nAdd to README.md by hand, {piece}")
+    print(f"\nLeft to do: replace the placeholders, as listed under 'To do' in "
+          f"docs/{names.vendor}.md.")
+    for where, piece in by_hand.items():
+        print(f"\nAdd to README.md by hand, {where}:\n{piece}")
     return 0
 
 
