@@ -12,6 +12,7 @@ from starlette.routing import Route
 from .admin import admin_routes
 from .admin_journal import record_near_miss
 from .core.errors import VendorError
+from .dashboard import dashboard_routes
 from .results import results_route
 from .runtime import Emulator
 from .settings import Settings
@@ -40,7 +41,8 @@ def create_app(settings: Settings | None = None, emulator: Emulator | None = Non
         await record_near_miss(emulator, provider.name, request, reply.status, reply.body)
         return reply.to_response()
 
-    routes = [r for p in emulator.providers.values() for r in p.routes()]
+    routes = dashboard_routes(emulator)  # first: a browser's GET / must not reach Tencent's `/`
+    routes += [r for p in emulator.providers.values() for r in p.routes()]
     routes += admin_routes(emulator) + emulator.admin_routes + [results_route(emulator)]
     routes.append(Route("/{path:path}", not_found, methods=["GET", "POST", "PUT", "DELETE", "PATCH"]))
     app = Starlette(routes=routes, lifespan=lifespan)

@@ -5,6 +5,8 @@ callback dispatcher and others use, and a key/value `meta` table (the clock offs
 """
 from __future__ import annotations
 
+import copy
+import dataclasses
 import json
 import pickle
 import sqlite3
@@ -14,12 +16,17 @@ from typing import Any, Protocol
 
 from .tasks import Task
 
+# A task without `request` and `data`: enough to derive its state at any time (listings).
+SCHEDULE_FIELDS = tuple(f.name for f in dataclasses.fields(Task) if f.name not in ("request", "data"))
+
 
 class Store(Protocol):
     def put_task(self, task: Task) -> None: ...
     def get_task(self, task_id: str) -> Task | None: ...
     def account_tasks(self, vendor: str, account: str, pool: str, since: float) -> list[Task]: ...
     def list_tasks(self, vendor: str | None = None, limit: int = 1000) -> list[Task]: ...
+    def task_schedules(self, vendor: str | None = None, account: str | None = None
+                       ) -> list[Task]: ...
     def put_record(self, kind: str, record_id: str, doc: dict[str, Any]) -> None: ...
     def get_record(self, kind: str, record_id: str) -> dict[str, Any] | None: ...
     def list_records(self, kind: str) -> list[dict[str, Any]]: ...
@@ -45,12 +52,14 @@ class MemoryStore:
     def __init__(self) -> None:
         self._tasks: dict[str, bytes] = {}
         self._index: dict[str, tuple[str, str, str, float | None, float]] = {}
+        self._schedules: dict[str, Task] = {}  # task_schedules(): no request, no data
         self._records: dict[str, dict[str, dict[str, Any]]] = {}
         self._meta: dict[str, str] = {}
 
     def put_task(self, task: Task) -> None:
         self._tasks[task.id] = pickle.dumps(task, pickle.HIGHEST_PROTOCOL)
         self._index[task.id] = (task.vendor, task.account, task.pool, task.end_at, task.created_at)
+        self._schedules[task.id] = dataclasses.replace(task, request={}, data={})
 
     def get_task(self, task_id: str) -> Task | None:
         blob = self._tasks.get(task_id)
@@ -68,6 +77,14 @@ class MemoryStore:
                   if vendor in (None, v)]
         chosen.sort(reverse=True)
         return [pickle.loads(self._tasks[task_id]) for _, task_id in chosen[:limit]]
+
+    def task_schedules(self, vendor: str | None = None, account: str | None = None
+                       ) -> list[Task]:
+        """Every task (of a vendor, of an account), newest first, without `request` and `data`."""
+        chosen = [t for t in self._schedules.values()
+                  if vendor in (None, t.vendor) and account in (None, t.account)]
+        chosen.sort(key=lambda t: (t.created_at, t.id), reverse=True)
+        return [copy.copy(t) for t in chosen]
 
     def put_record(self, kind: str, record_id: str, doc: dict[str, Any]) -> None:
         self._records.setdefault(kind, {})[record_id] = json.loads(json.dumps(doc))
@@ -88,6 +105,7 @@ class MemoryStore:
     def clear(self) -> None:
         self._tasks.clear()
         self._index.clear()
+        self._schedules.clear()
         self._records.clear()
         self._meta.clear()
 
@@ -157,6 +175,19 @@ class SqliteStore:
                 (vendor, limit),
             )
         return [Task.from_dict(json.loads(r[0])) for r in rows]
+
+    def task_schedules(self, vendor: str | None = None, account: str | None = None
+                       ) -> list[Task]:
+        """Every task (of a vendor, of an account), newest first, without `request` and `data`:
+        one json_extract per row, so thousands of tasks list without decoding whole documents."""
+        paths = ", ".join(f"'$.{name}'" for name in SCHEDULE_FIELDS)
+        where = " AND ".join(f"{column} = ?" for column, value in
+                             (("vendor", vendor), ("account", account)) if value is not None)
+        args = tuple(value for value in (vendor, account) if value is not None)
+        rows = self._run(f"SELECT json_extract(doc, {paths}) FROM tasks"
+                         f"{' WHERE ' + where if where else ''} ORDER BY created_at DESC, id DESC",
+                         args)
+        return [Task(**dict(zip(SCHEDULE_FIELDS, json.loads(r[0])))) for r in rows]
 
     def put_record(self, kind: str, record_id: str, doc: dict[str, Any]) -> None:
         with self._lock:

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from ...core.errors import VendorError
 from ...core.ids import object_id, uuid4
+from ...core.input_log import keep_collected
 from ...core.tasks import Task
 from ...limits import check_rate
 from ...web import Call, Reply, bearer_account
@@ -87,6 +88,7 @@ async def generate(call: Call) -> Reply:
               "mode": mode, "count": provider.photos_per_task},
     )
     call.task_id = task.id
+    keep_collected(call.emulator.store, task.id)  # the judged inputs, for the dashboard
     callback_url = body.get("callback_url")
     if callback_url:
         due = task.end_at if task.end_at is not None else task.created_at

@@ -22,7 +22,8 @@ import urllib.parse
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from ...core.images import ACEDATA_INPUT, ImageRejected, Problem, check_ref, load_and_inspect
+from ...core.images import ACEDATA_INPUT, ImageRejected, Problem, check_ref
+from ...core.input_log import inspect_collected, start_collecting
 from .models import FETCH_FAILED, INVALID_IMAGE
 
 if TYPE_CHECKING:
@@ -78,13 +79,14 @@ async def _judge_one(fetcher: ImageFetcher, ref: str, placeholders: frozenset[st
     if host == "invalid" or (host or "").endswith(".invalid"):
         raise ImageRejected(Problem.DOWNLOAD_FAILED, f"{host} never resolves (RFC 6761)")
     # AceData has no face rule: skipping detection keeps a submit fast.
-    await load_and_inspect(fetcher, ref, ACEDATA_INPUT, detect_faces=False)
+    await inspect_collected(fetcher, ref, ACEDATA_INPUT, detect_faces=False)  # kept for the dashboard
 
 
 async def judge(fetcher: ImageFetcher, refs: list[str], placeholders: frozenset[str],
                 budget: float) -> Verdict | None:
     """The first failing item's verdict, or None. Each distinct item is judged once, in order;
     the whole check is bounded by `budget` real seconds (past it: "fetch failed")."""
+    start_collecting()  # the facts are stored with the task once it exists (core/input_log.py)
     try:
         async with asyncio.timeout(budget):
             for ref in dict.fromkeys(item.strip() for item in refs):

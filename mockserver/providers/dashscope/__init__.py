@@ -58,6 +58,9 @@ class DashScope(Provider):
     def setup_hint(self, base_url: str) -> str:
         return f"dashscope.base_http_api_url = '{base_url}/api/v1'  (or DASHSCOPE_HTTP_BASE_URL)"
 
+    def result_names(self, task: Task) -> list[str]:
+        return [f"{index}.jpg" for index in range(task.data.get("n", 0))]
+
     def result_file(self, task: Task, name: str) -> ResultFile | None:
         index, _, ext = name.partition(".")
         if ext != "jpg" or not index.isdigit() or int(index) >= task.data.get("n", 0):

@@ -13,9 +13,9 @@ from ...core.images import (
     DASHSCOPE_USER,
     ImageRejected,
     Problem,
-    load_and_inspect,
 )
 from ...core.input_checks import Verdict
+from ...core.input_log import inspect_logged
 from ...core.tasks import Task
 
 if TYPE_CHECKING:
@@ -44,7 +44,8 @@ async def verdict(provider: DashScope, task: Task) -> Verdict:
     facts: dict[str, object] = {}
     for url, rules in checks:
         try:
-            _, found = await load_and_inspect(provider.emulator.fetcher, url, rules)
+            _, found = await inspect_logged(provider.emulator.store, task.id,
+                                            provider.emulator.fetcher, url, rules)
         except ImageRejected as rejected:
             code = PROBLEM_CODES.get(rejected.problem) or str(
                 provider.option("face_error_code", FACE_PROBLEM_CODE))

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 from PIL import Image, ImageOps
 
 from ...core.images import GPTGE_IDPHOTO, ImageRejected, ImageSource, inspect, load_opencv
+from ...core.input_log import log_source
 from ...core.tasks import Task
 from .models import (
     MAX_IMAGE_BYTES,
@@ -80,6 +81,7 @@ def render_source(data: bytes, params: dict[str, Any]) -> dict[str, Any]:
         "content_type": photo.content_type, "ext": params["format"],
         "image_b64": base64.b64encode(photo.data).decode("ascii"),
         "elapsed_ms": round((time.perf_counter() - started) * 1000, 3),
+        "source_faces": len(found.faces),  # for the dashboard (core/input_log.py)
     }
 
 
@@ -146,7 +148,9 @@ class Processing:
         self._store.put_record(RESULT_KIND, task.id, facts)
         if params["image_url"] is None:
             self._store.put_record(SOURCE_KIND, task.id, {"released": True})
-        self._on_done(task.id, facts)
+        self._on_done(task.id, facts)  # before any await: the record and the task must agree
+        await log_source(self._store, task.id, params["image_url"], data, facts,
+                         ok=facts.get("state") == STATE_DONE)  # for the dashboard
         return facts
 
     def reset(self) -> None:

@@ -7,8 +7,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from ...core.images import TENCENT_TEMPLATE, TENCENT_USER, ImageRejected, Problem, load_and_inspect
+from ...core.images import TENCENT_TEMPLATE, TENCENT_USER, ImageRejected, Problem
 from ...core.input_checks import Verdict
+from ...core.input_log import inspect_logged
 from ...core.tasks import Task
 from .models import IMAGE_PROBLEM_CODES
 
@@ -18,16 +19,17 @@ if TYPE_CHECKING:
 
 async def verdict(provider: Tencent, task: Task) -> Verdict:
     """The template (<= 5 faces, at least one per user), then every user photo."""
-    fetcher = provider.emulator.fetcher
+    fetcher, store = provider.emulator.fetcher, provider.emulator.store
     users = [face["ImageUrls"] for face in task.request["FaceInfos"]]
     try:
-        _, template = await load_and_inspect(fetcher, task.request["TemplateUrl"], TENCENT_TEMPLATE)
+        _, template = await inspect_logged(store, task.id, fetcher, task.request["TemplateUrl"],
+                                           TENCENT_TEMPLATE)
         if len(template.faces) < len(users):
             raise ImageRejected(Problem.TOO_FEW_FACES,
                                 f"template has {len(template.faces)} faces for {len(users)} users")
         for urls in users:
             for url in urls:
-                await load_and_inspect(fetcher, url, TENCENT_USER)
+                await inspect_logged(store, task.id, fetcher, url, TENCENT_USER)
     except ImageRejected as rejected:
         code = IMAGE_PROBLEM_CODES[rejected.problem]
         return Verdict((code, provider.catalogue.entries[code].message))
