@@ -5,7 +5,8 @@
     python3 dev.py test  [pytest args]              install with test extras and run every test
     python3 dev.py bench                            run the benchmarks (loopback only, bounded)
 
-Each creates `.venv/` on first use and reinstalls only when pyproject.toml changes.
+Each creates `.venv/` on first use and reinstalls only when pyproject.toml changes. `test` also
+installs the Debian packages in APT_PACKAGES (as root, with apt-get) when their files are missing.
 """
 from __future__ import annotations
 
@@ -19,6 +20,12 @@ ROOT = Path(__file__).resolve().parent
 VENV = ROOT / ".venv"
 BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
 PYTHON = BIN / "python"
+# Debian packages the test suite needs: package name -> a file it installs (present = skip apt).
+# The dashboard's browser tests drive Debian's Chromium through its ChromeDriver.
+APT_PACKAGES = {
+    "chromium": "/usr/bin/chromium",
+    "chromium-driver": "/usr/bin/chromedriver",
+}
 
 
 def run(*args: str | Path) -> None:
@@ -48,6 +55,22 @@ def ensure_installed(extras: str) -> None:
     stamp.touch()
 
 
+def ensure_apt_packages() -> None:
+    missing = [name for name, path in APT_PACKAGES.items() if not Path(path).exists()]
+    if not missing:
+        return
+    if os.name != "posix" or os.geteuid() != 0:
+        print(f"dev.py: missing Debian packages {' '.join(missing)}: install them with "
+              f"`sudo apt-get install {' '.join(missing)}` (tests that need them will fail)")
+        return
+    install = ["apt-get", "install", "-y", "-q", "--no-install-recommends", *missing]
+    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+    if subprocess.run(install, cwd=ROOT, env=env).returncode != 0:
+        # A fresh machine has no package lists yet.
+        subprocess.run(["apt-get", "update", "-q"], cwd=ROOT, env=env, check=True)
+        subprocess.run(install, cwd=ROOT, env=env, check=True)
+
+
 def main(argv: list[str]) -> int:
     if not argv or argv[0] not in {"serve", "test", "bench"}:
         print(__doc__)
@@ -58,6 +81,7 @@ def main(argv: list[str]) -> int:
         os.execv(BIN / "mockserver", [str(BIN / "mockserver"), "serve", *rest])
     ensure_installed("test")
     if command == "test":
+        ensure_apt_packages()
         return subprocess.run([PYTHON, "-m", "pytest", "tests", "contract_tests", *rest],
                               cwd=ROOT).returncode
     for script in sorted((ROOT / "bench").glob("bench_*.py")):

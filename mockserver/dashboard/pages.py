@@ -60,17 +60,18 @@ def journal_page(emulator: Emulator, params: Mapping[str, str]) -> dict[str, Any
     message on the page, never an error page."""
     filters = {k: params[k].strip() for k in JOURNAL_FILTERS if params.get(k, "").strip()}
     limit_text = params.get("limit", "").strip() or str(JOURNAL_LIMIT)
-    problem, entries = None, []
+    problems, entries = [], []
     try:
         limit = min(JOURNAL_MAX, max(1, int(limit_text)))
     except ValueError:
-        problem, limit = f"limit {limit_text!r} is not a number; showing {JOURNAL_LIMIT}", JOURNAL_LIMIT
+        problems.append(f"limit {limit_text!r} is not a number; showing {JOURNAL_LIMIT}")
+        limit = JOURNAL_LIMIT
     try:
         entries = emulator.journal.find(EntryQuery.parse(filters), limit)
     except ValueError as error:
-        problem = str(error)
+        problems.append(str(error))
     har = "/__admin/requests.har?" + urlencode({**filters, "limit": limit})
-    return {"entries": entries, "filters": filters, "limit": limit, "problem": problem,
+    return {"entries": entries, "filters": filters, "limit": limit, "problems": problems,
             "har_url": har, "api_url": "/__admin/requests?" + urlencode({**filters, "limit": limit}),
             "known_fields": [f for f in QUERY_FIELDS if f in JOURNAL_FILTERS]}
 
