@@ -40,7 +40,7 @@ def _parser() -> argparse.ArgumentParser:
 def banner(settings: Settings, providers: Sequence[object]) -> str:
     lines = [f"portrait-mockserver {__version__} listening on {settings.base_url}",
              f"  store: {settings.store}   time scale: {settings.time_scale}",
-             f"  admin: {settings.base_url}/__admin/health"]
+             f"  admin: {settings.base_url}/__admin/health   dashboard: {settings.base_url}/"]
     for provider in providers:
         lines.append(f"  {provider.title}: {provider.setup_hint(settings.base_url)}")  # type: ignore[attr-defined]
     return "\n".join(lines)

@@ -47,9 +47,9 @@ def tencent_job(base: str, server: ServerThread) -> None:
 
     handle = MockHandle(server.emulator, base)
     request = models.SubmitGlamPicJobRequest()
+    user = {"ImageUrls": [fixture_url(base, "face.jpg")]}
     request.from_json_string(json.dumps({"TemplateUrl": fixture_url(base, "template.jpg"),
-                                         "FaceInfos": [{"ImageUrls": [fixture_url(base, "face.jpg")]}],
-                                         "Num": 2}))
+                                         "FaceInfos": [user], "Num": 2}))
     handle.tencent_client().SubmitGlamPicJob(request)
 
 
@@ -107,7 +107,6 @@ def main() -> int:
         browser = Browser(1280, 800)
         try:
             for name, path in PAGES:
-                browser.driver.set_window_size(1280, 800)
                 browser.driver.get(server.base_url + path.format(task=task_id))
                 browser.driver.execute_script(
                     "return Promise.all([...document.images].map(i => i.decode().catch(() => 0)))")
@@ -115,7 +114,8 @@ def main() -> int:
                     browser.driver.execute_script("document.querySelector('details').open = true")
                 target = args.out / f"{name}.png"
                 browser.screenshot(target)
-                print(f"wrote {target.relative_to(ROOT) if target.is_relative_to(ROOT) else target}")
+                shown = target.relative_to(ROOT) if target.is_relative_to(ROOT) else target
+                print(f"wrote {shown}")
         finally:
             browser.close()
     return 0

@@ -47,7 +47,8 @@ class RecordStore(Protocol):
 
 
 async def inspect_logged(store: RecordStore, task_id: str, fetcher: ImageSource, ref: str,
-                         rules: ImageRules, *, detect_faces: bool = True) -> tuple[bytes, Inspection]:
+                         rules: ImageRules, *,
+                         detect_faces: bool = True) -> tuple[bytes, Inspection]:
     """`load_and_inspect`, and keep what it found (or why it refused) with the task."""
     try:
         data, found = await load_and_inspect(fetcher, ref, rules, detect_faces=detect_faces)

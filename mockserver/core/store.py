@@ -5,7 +5,6 @@ callback dispatcher and others use, and a key/value `meta` table (the clock offs
 """
 from __future__ import annotations
 
-import copy
 import dataclasses
 import json
 import pickle
@@ -16,8 +15,10 @@ from typing import Any, Protocol
 
 from .tasks import Task
 
-# A task without `request` and `data`: enough to derive its state at any time (listings).
-SCHEDULE_FIELDS = tuple(f.name for f in dataclasses.fields(Task) if f.name not in ("request", "data"))
+# A task without `request` and `data` (its last two fields): enough to derive its state at any
+# time, for listings.
+SCHEDULE_FIELDS = tuple(f.name for f in dataclasses.fields(Task))[:-2]
+assert [f.name for f in dataclasses.fields(Task)[-2:]] == ["request", "data"]
 
 
 class Store(Protocol):
@@ -34,6 +35,21 @@ class Store(Protocol):
     def set_meta(self, key: str, value: str) -> None: ...
     def clear(self) -> None: ...
     def close(self) -> None: ...
+
+
+class _ReadOnlyTask(Task):
+    """The memory store's schedules: shared by every listing (copying thousands of tasks for
+    each page would cost more than the page), so they refuse to be changed."""
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        raise AttributeError(f"tasks from task_schedules() are read-only; "
+                             f"get_task({self.id!r}) gives a copy to change")
+
+
+def _schedule_of(task: Task) -> Task:
+    shared = object.__new__(_ReadOnlyTask)
+    shared.__dict__.update(task.__dict__, request={}, data={})
+    return shared
 
 
 def open_store(spec: str) -> Store:
@@ -59,7 +75,7 @@ class MemoryStore:
     def put_task(self, task: Task) -> None:
         self._tasks[task.id] = pickle.dumps(task, pickle.HIGHEST_PROTOCOL)
         self._index[task.id] = (task.vendor, task.account, task.pool, task.end_at, task.created_at)
-        self._schedules[task.id] = dataclasses.replace(task, request={}, data={})
+        self._schedules[task.id] = _schedule_of(task)
 
     def get_task(self, task_id: str) -> Task | None:
         blob = self._tasks.get(task_id)
@@ -80,11 +96,12 @@ class MemoryStore:
 
     def task_schedules(self, vendor: str | None = None, account: str | None = None
                        ) -> list[Task]:
-        """Every task (of a vendor, of an account), newest first, without `request` and `data`."""
+        """Every task (of a vendor, of an account), newest first, without `request` and `data`.
+        Read-only: these are shared, not copies (use get_task() for a task to change)."""
         chosen = [t for t in self._schedules.values()
                   if vendor in (None, t.vendor) and account in (None, t.account)]
         chosen.sort(key=lambda t: (t.created_at, t.id), reverse=True)
-        return [copy.copy(t) for t in chosen]
+        return chosen
 
     def put_record(self, kind: str, record_id: str, doc: dict[str, Any]) -> None:
         self._records.setdefault(kind, {})[record_id] = json.loads(json.dumps(doc))
@@ -124,6 +141,7 @@ CREATE TABLE IF NOT EXISTS records (
     PRIMARY KEY (kind, id));
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 """
+_TASK_COLUMNS = {"id", "vendor", "account", "pool", "created_at", "end_at"}
 
 
 class SqliteStore:
@@ -179,15 +197,16 @@ class SqliteStore:
     def task_schedules(self, vendor: str | None = None, account: str | None = None
                        ) -> list[Task]:
         """Every task (of a vendor, of an account), newest first, without `request` and `data`:
-        one json_extract per row, so thousands of tasks list without decoding whole documents."""
-        paths = ", ".join(f"'$.{name}'" for name in SCHEDULE_FIELDS)
+        the table's own columns plus json_extract for the rest, so thousands of tasks list
+        without decoding a single whole document in Python."""
+        columns = ", ".join(name if name in _TASK_COLUMNS else f"json_extract(doc, '$.{name}')"
+                            for name in SCHEDULE_FIELDS)
         where = " AND ".join(f"{column} = ?" for column, value in
                              (("vendor", vendor), ("account", account)) if value is not None)
         args = tuple(value for value in (vendor, account) if value is not None)
-        rows = self._run(f"SELECT json_extract(doc, {paths}) FROM tasks"
-                         f"{' WHERE ' + where if where else ''} ORDER BY created_at DESC, id DESC",
-                         args)
-        return [Task(**dict(zip(SCHEDULE_FIELDS, json.loads(r[0])))) for r in rows]
+        rows = self._run(f"SELECT {columns} FROM tasks{' WHERE ' + where if where else ''}"
+                         " ORDER BY created_at DESC, id DESC", args)
+        return [Task(*row) for row in rows]  # SCHEDULE_FIELDS are Task's first fields, in order
 
     def put_record(self, kind: str, record_id: str, doc: dict[str, Any]) -> None:
         with self._lock:

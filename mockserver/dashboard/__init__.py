@@ -74,7 +74,8 @@ def _templates() -> Jinja2Templates:
 def dashboard_routes(emulator: Emulator) -> list[BaseRoute]:
     templates = _templates()
     thumbs = Thumbnails(emulator)
-    emulator.resetters.append(thumbs.clear)
+    known_accounts: dict[str, str] = {}  # fingerprint -> account, for the account filter
+    emulator.resetters += [thumbs.clear, known_accounts.clear]
 
     def render(request: Request, name: str, page: str, context: dict[str, Any],
                status: int = 200) -> Response:
@@ -91,9 +92,9 @@ def dashboard_routes(emulator: Emulator) -> list[BaseRoute]:
 
     async def tasks(request: Request) -> Response:
         chosen, notes = TaskFilter.parse(request.query_params, list(emulator.providers))
+        listing = task_page(emulator, chosen, known_accounts)
         return render(request, "tasks.html", "tasks",
-                      {**task_page(emulator, chosen), "filter": chosen, "notes": notes,
-                       "states": STATES})
+                      {**listing, "filter": chosen, "notes": notes, "states": STATES})
 
     async def task(request: Request) -> Response:
         task_id = request.path_params["task_id"]

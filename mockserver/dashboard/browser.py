@@ -6,6 +6,7 @@ downloads) a browser or driver of its own.
 """
 from __future__ import annotations
 
+import base64
 import shutil
 import tempfile
 from pathlib import Path
@@ -44,11 +45,13 @@ class Browser:
                                             options=options)
 
     def screenshot(self, path: Path) -> None:
-        """The whole page, however long (the window grows to the document's height)."""
-        width = self.driver.get_window_size()["width"]
-        height = self.driver.execute_script("return document.documentElement.scrollHeight")
-        self.driver.set_window_size(width, max(600, int(height) + 20))
-        self.driver.save_screenshot(str(path))
+        """The whole page as PNG, however long (Chromium's DevTools protocol, since WebDriver
+        itself only captures the viewport)."""
+        size = self.driver.execute_cdp_cmd("Page.getLayoutMetrics", {})["cssContentSize"]
+        clip = {"x": 0, "y": 0, "width": size["width"], "height": size["height"], "scale": 1}
+        shot = self.driver.execute_cdp_cmd("Page.captureScreenshot", {
+            "format": "png", "captureBeyondViewport": True, "clip": clip})
+        path.write_bytes(base64.b64decode(shot["data"]))
 
     def close(self) -> None:
         try:

@@ -10,7 +10,7 @@ from urllib.parse import urlencode
 
 from ..core.journal import QUERY_FIELDS, Entry, EntryQuery
 from ..faults import EFFECTS, failure_codes, operation_names
-from .tasks import recent_failures, state_counts
+from .tasks import census
 
 if TYPE_CHECKING:
     from ..runtime import Emulator
@@ -43,7 +43,7 @@ def is_error(entry: Entry) -> bool:
 
 def overview(emulator: Emulator) -> dict[str, Any]:
     base = emulator.settings.base_url
-    counts = state_counts(emulator)
+    counts, failures = census(emulator)
     vendors = [{"name": p.name, "title": p.title, "hint": p.setup_hint(base),
                 "counts": counts.get(p.name, {})} for p in emulator.providers.values()]
     errors = [e for e in emulator.journal.entries()[:2000] if is_error(e)][:8]
@@ -52,7 +52,7 @@ def overview(emulator: Emulator) -> dict[str, Any]:
         for state, n in per_state.items():
             totals[state] = totals.get(state, 0) + n
     return {"vendors": vendors, "totals": totals, "errors": errors,
-            "failures": recent_failures(emulator), "base_url": base}
+            "failures": failures, "base_url": base}
 
 
 def journal_page(emulator: Emulator, params: Mapping[str, str]) -> dict[str, Any]:
@@ -70,9 +70,9 @@ def journal_page(emulator: Emulator, params: Mapping[str, str]) -> dict[str, Any
         entries = emulator.journal.find(EntryQuery.parse(filters), limit)
     except ValueError as error:
         problems.append(str(error))
-    har = "/__admin/requests.har?" + urlencode({**filters, "limit": limit})
+    query = urlencode({**filters, "limit": limit})
     return {"entries": entries, "filters": filters, "limit": limit, "problems": problems,
-            "har_url": har, "api_url": "/__admin/requests?" + urlencode({**filters, "limit": limit}),
+            "har_url": f"/__admin/requests.har?{query}", "api_url": f"/__admin/requests?{query}",
             "known_fields": [f for f in QUERY_FIELDS if f in JOURNAL_FILTERS]}
 
 

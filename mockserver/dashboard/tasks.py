@@ -65,13 +65,33 @@ def _row(task: Task, now: float) -> dict[str, Any]:
             "progress": task.progress_at(now), "error_code": task.error_code}
 
 
-def task_page(emulator: Emulator, chosen: TaskFilter) -> dict[str, Any]:
-    """One page of tasks, newest first, with the number of tasks per state under the filter."""
+def remember_accounts(known: dict[str, str], tasks: list[Task]) -> None:
+    """Note each account's fingerprint (links carry fingerprints, never keys)."""
+    for account in {t.account for t in tasks}:
+        known.setdefault(account_id(account), account)
+
+
+def _account_tasks(emulator: Emulator, chosen: TaskFilter, known: dict[str, str]) -> list[Task]:
+    """The filter's tasks; an account (a key or a known fingerprint) is selected by the store."""
+    store = emulator.store
+    if not chosen.account:
+        tasks = store.task_schedules(chosen.vendor)
+        remember_accounts(known, tasks)
+        return tasks
+    tasks = store.task_schedules(chosen.vendor, known.get(chosen.account, chosen.account))
+    if not tasks and chosen.account not in known:  # a fingerprint not seen yet
+        remember_accounts(known, store.task_schedules(chosen.vendor))
+        if chosen.account in known:
+            tasks = store.task_schedules(chosen.vendor, known[chosen.account])
+    return tasks
+
+
+def task_page(emulator: Emulator, chosen: TaskFilter,
+              known_accounts: dict[str, str] | None = None) -> dict[str, Any]:
+    """One page of tasks, newest first, with the number of tasks per state under the filter.
+    `known_accounts` (fingerprint -> account) is kept by the caller between pages."""
     now = emulator.clock.now()
-    tasks = emulator.store.task_schedules(chosen.vendor)
-    if chosen.account:
-        wanted = chosen.account
-        tasks = [t for t in tasks if wanted in (t.account, account_id(t.account))]
+    tasks = _account_tasks(emulator, chosen, {} if known_accounts is None else known_accounts)
     states = [t.state_at(now).value for t in tasks]
     counts = Counter(states)
     if chosen.state:
@@ -86,21 +106,19 @@ def task_page(emulator: Emulator, chosen: TaskFilter) -> dict[str, Any]:
             "now": now}
 
 
-def state_counts(emulator: Emulator) -> dict[str, dict[str, int]]:
-    """Tasks per vendor and state, now (the overview)."""
+def census(emulator: Emulator, failures: int = 8) -> tuple[dict[str, dict[str, int]],
+                                                             list[dict[str, Any]]]:
+    """Tasks per vendor and state now, and the latest failed tasks (the overview), in one pass."""
     now = emulator.clock.now()
-    counts: dict[str, dict[str, int]] = {v: dict.fromkeys(STATES, 0) for v in emulator.providers}
-    for task in emulator.store.task_schedules():
-        counts.setdefault(task.vendor, dict.fromkeys(STATES, 0))[task.state_at(now).value] += 1
-    return counts
-
-
-def recent_failures(emulator: Emulator, limit: int = 8) -> list[dict[str, Any]]:
-    now = emulator.clock.now()
-    failed = [t for t in emulator.store.task_schedules() if t.state_at(now) is State.FAILED]
+    tasks = emulator.store.task_schedules()
+    states = [t.state_at(now) for t in tasks]
+    tally = Counter(zip((t.vendor for t in tasks), states))
+    counts = {v: {s.value: tally[v, s] for s in State} for v in emulator.providers}
+    failed = [t for t, s in zip(tasks, states) if s is State.FAILED]
     failed.sort(key=lambda t: t.end_at or t.created_at, reverse=True)
-    return [{**_row(t, now), "error_message": t.error_message, "end_at": t.end_at}
-            for t in failed[:limit]]
+    latest = [{**_row(t, now), "error_message": t.error_message, "end_at": t.end_at}
+              for t in failed[:failures]]
+    return counts, latest
 
 
 def timeline(task: Task, now: float) -> list[dict[str, Any]]:

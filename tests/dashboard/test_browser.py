@@ -188,8 +188,12 @@ def test_tab_reaches_every_button_on_every_page(site) -> None:
         buttons = site.driver.execute_script(BUTTONS)
         assert buttons and all(buttons), f"{path}: every button needs an id: {buttons}"
         site.driver.execute_script(RECORD_FOCUS)
-        ActionChains(site.driver).send_keys(*[Keys.TAB] * 150).perform()
-        reached = set(site.driver.execute_script("return window.focusedIds"))
+        reached: set[str] = set()
+        for _ in range(3):  # a live region swapped mid-walk may send focus back to the top
+            ActionChains(site.driver).send_keys(*[Keys.TAB] * 150).perform()
+            reached |= set(site.driver.execute_script("return window.focusedIds"))
+            if set(buttons) <= reached:
+                break
         assert set(buttons) <= reached, f"{path}: Tab never reached {set(buttons) - reached}"
         outline = site.driver.execute_script(
             "const b = document.getElementById(arguments[0]); b.focus();"

@@ -48,12 +48,16 @@ def test_task_schedules_are_light_newest_first_and_filtered(emulator) -> None:
     assert all(t.request == {} and t.data == {} for t in everything)
     full = store.get_task("dashscope-0000")
     light = next(t for t in everything if t.id == full.id)
-    assert light == type(full)(**{**full.to_dict(), "request": {}, "data": {}})
+    assert light.to_dict() == {**full.to_dict(), "request": {}, "data": {}}
     assert [t.id for t in store.task_schedules("acedata")] == ["acedata-0001", "acedata-0000"]
     assert [t.id for t in store.task_schedules(account="sk-b")] == ["acedata-0001", "acedata-0000"]
     assert store.task_schedules("dashscope", "sk-b") == []
-    light.account = "changed"  # callers get their own copies
+    try:  # shared (memory) or fresh (SQLite): either way no caller changes another's listing
+        light.account = "changed"
+    except AttributeError as refused:
+        assert "read-only" in str(refused)
     assert store.task_schedules()[0].account == "sk-b"
+    assert store.get_task(light.id).account == "sk-a"
 
 
 def test_sqlite_schedules_survive_a_reopen(tmp_path) -> None:

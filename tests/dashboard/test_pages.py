@@ -55,7 +55,8 @@ async def test_tencent_calls_at_root_never_reach_the_dashboard(mock) -> None:
 def test_wants_dashboard_reads_method_accept_and_api_headers() -> None:
     def scope(method: str, headers: dict[str, str]) -> dict:
         return {"type": "http", "method": method,
-                "headers": [(k.lower().encode(), v.encode()) for k, v in headers.items()]}  # ASGI: lowercase
+                # ASGI servers lowercase header names
+                "headers": [(k.lower().encode(), v.encode()) for k, v in headers.items()]}
 
     assert wants_dashboard(scope("GET", {"accept": "text/html"}))
     assert wants_dashboard(scope("HEAD", {"accept": "TEXT/HTML"}))

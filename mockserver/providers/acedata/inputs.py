@@ -79,7 +79,7 @@ async def _judge_one(fetcher: ImageFetcher, ref: str, placeholders: frozenset[st
     if host == "invalid" or (host or "").endswith(".invalid"):
         raise ImageRejected(Problem.DOWNLOAD_FAILED, f"{host} never resolves (RFC 6761)")
     # AceData has no face rule: skipping detection keeps a submit fast.
-    await inspect_collected(fetcher, ref, ACEDATA_INPUT, detect_faces=False)  # kept for the dashboard
+    await inspect_collected(fetcher, ref, ACEDATA_INPUT, detect_faces=False)  # facts kept
 
 
 async def judge(fetcher: ImageFetcher, refs: list[str], placeholders: frozenset[str],
