@@ -20,7 +20,6 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Match, Mount, Route
 from starlette.staticfiles import StaticFiles
-from starlette.templating import Jinja2Templates
 from starlette.types import Scope
 
 from .. import __version__
@@ -30,6 +29,8 @@ from .tasks import STATES, TaskFilter, task_detail, task_page
 from .thumbs import Thumbnails
 
 if TYPE_CHECKING:
+    from starlette.templating import Jinja2Templates
+
     from ..runtime import Emulator
 
 HERE = Path(__file__).resolve().parent
@@ -65,6 +66,9 @@ class BrowserRoute(Route):
 
 
 def _templates() -> Jinja2Templates:
+    # Imported on the first page view: Jinja2 costs start-up time no API client should pay.
+    from starlette.templating import Jinja2Templates
+
     templates = Jinja2Templates(directory=HERE / "templates")
     templates.env.filters.update(FILTERS)
     templates.env.globals.update(nav=NAV, version=__version__, ui=UI, home=HOME)
@@ -72,7 +76,7 @@ def _templates() -> Jinja2Templates:
 
 
 def dashboard_routes(emulator: Emulator) -> list[BaseRoute]:
-    templates = _templates()
+    loaded: list[Jinja2Templates] = []
     thumbs = Thumbnails(emulator)
     known_accounts: dict[str, str] = {}  # fingerprint -> account, for the account filter
     emulator.resetters += [thumbs.clear, known_accounts.clear]
@@ -81,7 +85,9 @@ def dashboard_routes(emulator: Emulator) -> list[BaseRoute]:
                status: int = 200) -> Response:
         context.update(current=page, clock=pages.clock_state(emulator),
                        vendor_names=list(emulator.providers))
-        return templates.TemplateResponse(request, name, context, status_code=status,
+        if not loaded:
+            loaded.append(_templates())
+        return loaded[0].TemplateResponse(request, name, context, status_code=status,
                                           headers={"Cache-Control": "no-store"})
 
     async def to_home(request: Request) -> Response:
