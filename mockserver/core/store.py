@@ -28,6 +28,7 @@ class Store(Protocol):
     def list_tasks(self, vendor: str | None = None, limit: int = 1000) -> list[Task]: ...
     def task_schedules(self, vendor: str | None = None, account: str | None = None
                        ) -> list[Task]: ...
+    def write_count(self) -> int: ...
     def put_record(self, kind: str, record_id: str, doc: dict[str, Any]) -> None: ...
     def get_record(self, kind: str, record_id: str) -> dict[str, Any] | None: ...
     def list_records(self, kind: str) -> list[dict[str, Any]]: ...
@@ -69,6 +70,7 @@ class MemoryStore:
         self._tasks: dict[str, bytes] = {}
         self._index: dict[str, tuple[str, str, str, float | None, float]] = {}
         self._schedules: dict[str, Task] = {}  # task_schedules(): no request, no data
+        self._writes = 0
         self._records: dict[str, dict[str, dict[str, Any]]] = {}
         self._meta: dict[str, str] = {}
 
@@ -76,6 +78,7 @@ class MemoryStore:
         self._tasks[task.id] = pickle.dumps(task, pickle.HIGHEST_PROTOCOL)
         self._index[task.id] = (task.vendor, task.account, task.pool, task.end_at, task.created_at)
         self._schedules[task.id] = _schedule_of(task)
+        self._writes += 1
 
     def get_task(self, task_id: str) -> Task | None:
         blob = self._tasks.get(task_id)
@@ -103,6 +106,10 @@ class MemoryStore:
         chosen.sort(key=lambda t: (t.created_at, t.id), reverse=True)
         return chosen
 
+    def write_count(self) -> int:
+        """Changes whenever a task is written or the store cleared (listings cache on it)."""
+        return self._writes
+
     def put_record(self, kind: str, record_id: str, doc: dict[str, Any]) -> None:
         self._records.setdefault(kind, {})[record_id] = json.loads(json.dumps(doc))
 
@@ -123,6 +130,7 @@ class MemoryStore:
         self._tasks.clear()
         self._index.clear()
         self._schedules.clear()
+        self._writes += 1
         self._records.clear()
         self._meta.clear()
 
@@ -207,6 +215,12 @@ class SqliteStore:
         rows = self._run(f"SELECT {columns} FROM tasks{' WHERE ' + where if where else ''}"
                          " ORDER BY created_at DESC, id DESC", args)
         return [Task(*row) for row in rows]  # SCHEDULE_FIELDS are Task's first fields, in order
+
+    def write_count(self) -> int:
+        """Changes whenever this store writes anything (SQLite's count of changed rows on our
+        one connection): listings cache on it."""
+        with self._lock:
+            return self._db.total_changes
 
     def put_record(self, kind: str, record_id: str, doc: dict[str, Any]) -> None:
         with self._lock:

@@ -25,7 +25,7 @@ from starlette.types import Scope
 from .. import __version__
 from . import pages
 from .present import FILTERS
-from .tasks import STATES, TaskFilter, task_detail, task_page
+from .tasks import STATES, Schedules, TaskFilter, task_detail, task_page
 from .thumbs import Thumbnails
 
 if TYPE_CHECKING:
@@ -79,6 +79,7 @@ def dashboard_routes(emulator: Emulator) -> list[BaseRoute]:
     loaded: list[Jinja2Templates] = []
     thumbs = Thumbnails(emulator)
     known_accounts: dict[str, str] = {}  # fingerprint -> account, for the account filter
+    schedules = Schedules(emulator)
     emulator.resetters += [thumbs.clear, known_accounts.clear]
 
     def render(request: Request, name: str, page: str, context: dict[str, Any],
@@ -94,11 +95,11 @@ def dashboard_routes(emulator: Emulator) -> list[BaseRoute]:
         return RedirectResponse(HOME, 302)
 
     async def overview(request: Request) -> Response:
-        return render(request, "overview.html", "overview", pages.overview(emulator))
+        return render(request, "overview.html", "overview", pages.overview(emulator, schedules))
 
     async def tasks(request: Request) -> Response:
         chosen, notes = TaskFilter.parse(request.query_params, list(emulator.providers))
-        listing = task_page(emulator, chosen, known_accounts)
+        listing = task_page(emulator, chosen, schedules, known_accounts)
         return render(request, "tasks.html", "tasks",
                       {**listing, "filter": chosen, "notes": notes, "states": STATES})
 

@@ -10,7 +10,7 @@ from urllib.parse import urlencode
 
 from ..core.journal import QUERY_FIELDS, Entry, EntryQuery
 from ..faults import EFFECTS, failure_codes, operation_names
-from .tasks import census
+from .tasks import Schedules, census
 
 if TYPE_CHECKING:
     from ..runtime import Emulator
@@ -41,9 +41,9 @@ def is_error(entry: Entry) -> bool:
     return isinstance(inner, dict) and "Error" in inner
 
 
-def overview(emulator: Emulator) -> dict[str, Any]:
+def overview(emulator: Emulator, schedules: Schedules | None = None) -> dict[str, Any]:
     base = emulator.settings.base_url
-    counts, failures = census(emulator)
+    counts, failures = census(emulator, schedules)
     vendors = [{"name": p.name, "title": p.title, "hint": p.setup_hint(base),
                 "counts": counts.get(p.name, {})} for p in emulator.providers.values()]
     errors = [e for e in emulator.journal.entries()[:2000] if is_error(e)][:8]

@@ -65,33 +65,56 @@ def _row(task: Task, now: float) -> dict[str, Any]:
             "progress": task.progress_at(now), "error_code": task.error_code}
 
 
+class Schedules:
+    """`Store.task_schedules()` remembered until the store writes again: an open page polls
+    every second, and thousands of tasks need not be read again while nothing changed."""
+
+    def __init__(self, emulator: Emulator, size: int = 8) -> None:
+        self.emulator = emulator
+        self.size = size
+        self._seen = -1
+        self._lists: dict[tuple[str | None, str | None], list[Task]] = {}
+
+    def get(self, vendor: str | None = None, account: str | None = None) -> list[Task]:
+        store = self.emulator.store
+        writes = store.write_count()
+        if writes != self._seen or len(self._lists) >= self.size:
+            self._seen = writes
+            self._lists.clear()
+        key = (vendor, account)
+        if key not in self._lists:
+            self._lists[key] = store.task_schedules(vendor, account)
+        return self._lists[key]
+
+
 def remember_accounts(known: dict[str, str], tasks: list[Task]) -> None:
     """Note each account's fingerprint (links carry fingerprints, never keys)."""
     for account in {t.account for t in tasks}:
         known.setdefault(account_id(account), account)
 
 
-def _account_tasks(emulator: Emulator, chosen: TaskFilter, known: dict[str, str]) -> list[Task]:
+def _account_tasks(schedules: Schedules, chosen: TaskFilter,
+                   known: dict[str, str]) -> list[Task]:
     """The filter's tasks; an account (a key or a known fingerprint) is selected by the store."""
-    store = emulator.store
     if not chosen.account:
-        tasks = store.task_schedules(chosen.vendor)
+        tasks = schedules.get(chosen.vendor)
         remember_accounts(known, tasks)
         return tasks
-    tasks = store.task_schedules(chosen.vendor, known.get(chosen.account, chosen.account))
+    tasks = schedules.get(chosen.vendor, known.get(chosen.account, chosen.account))
     if not tasks and chosen.account not in known:  # a fingerprint not seen yet
-        remember_accounts(known, store.task_schedules(chosen.vendor))
+        remember_accounts(known, schedules.get(chosen.vendor))
         if chosen.account in known:
-            tasks = store.task_schedules(chosen.vendor, known[chosen.account])
+            tasks = schedules.get(chosen.vendor, known[chosen.account])
     return tasks
 
 
-def task_page(emulator: Emulator, chosen: TaskFilter,
+def task_page(emulator: Emulator, chosen: TaskFilter, schedules: Schedules | None = None,
               known_accounts: dict[str, str] | None = None) -> dict[str, Any]:
     """One page of tasks, newest first, with the number of tasks per state under the filter.
-    `known_accounts` (fingerprint -> account) is kept by the caller between pages."""
+    The caller keeps `schedules` and `known_accounts` (fingerprint -> account) between pages."""
     now = emulator.clock.now()
-    tasks = _account_tasks(emulator, chosen, {} if known_accounts is None else known_accounts)
+    tasks = _account_tasks(schedules or Schedules(emulator), chosen,
+                           {} if known_accounts is None else known_accounts)
     states = [t.state_at(now).value for t in tasks]
     counts = Counter(states)
     if chosen.state:
@@ -106,11 +129,11 @@ def task_page(emulator: Emulator, chosen: TaskFilter,
             "now": now}
 
 
-def census(emulator: Emulator, failures: int = 8) -> tuple[dict[str, dict[str, int]],
-                                                             list[dict[str, Any]]]:
+def census(emulator: Emulator, schedules: Schedules | None = None, failures: int = 8
+           ) -> tuple[dict[str, dict[str, int]], list[dict[str, Any]]]:
     """Tasks per vendor and state now, and the latest failed tasks (the overview), in one pass."""
     now = emulator.clock.now()
-    tasks = emulator.store.task_schedules()
+    tasks = (schedules or Schedules(emulator)).get()
     states = [t.state_at(now) for t in tasks]
     tally = Counter(zip((t.vendor for t in tasks), states))
     counts = {v: {s.value: tally[v, s] for s in State} for v in emulator.providers}

@@ -10,7 +10,7 @@ import pytest
 from mockserver.app import create_app
 from mockserver.core.store import open_store
 from mockserver.core.tasks import Timing
-from mockserver.dashboard.tasks import PAGE_SIZE, TaskFilter, task_page, timeline
+from mockserver.dashboard.tasks import PAGE_SIZE, Schedules, TaskFilter, task_page, timeline
 from mockserver.settings import Settings
 
 pytestmark = pytest.mark.anyio
@@ -58,6 +58,21 @@ def test_task_schedules_are_light_newest_first_and_filtered(emulator) -> None:
         assert "read-only" in str(refused)
     assert store.task_schedules()[0].account == "sk-b"
     assert store.get_task(light.id).account == "sk-a"
+
+
+def test_listings_are_read_again_only_after_a_write(emulator) -> None:
+    seed(emulator, 2)
+    cache = Schedules(emulator)
+    first = cache.get()
+    assert cache.get() is first and len(first) == 2  # nothing written: not read again
+    task = emulator.store.get_task("dashscope-0000")
+    task.canceled_at = emulator.clock.now()
+    emulator.store.put_task(task)
+    again = cache.get()
+    assert again is not first and again[1].canceled_at == task.canceled_at
+    assert [t.id for t in cache.get("acedata")] == []
+    emulator.store.clear()
+    assert cache.get() == []
 
 
 def test_sqlite_schedules_survive_a_reopen(tmp_path) -> None:
