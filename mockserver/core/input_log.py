@@ -19,13 +19,14 @@ import asyncio
 import base64
 import io
 import warnings
+from collections.abc import Callable
 from contextvars import ContextVar
 from typing import Any, Protocol
 
-from PIL import Image
+from PIL import Image, ImageOps
 
 from .image_fetch import ImageRejected, ImageSource, Problem
-from .images import ImageRules, Inspection, load_and_inspect
+from .images import MAX_PIXELS, ImageRules, Inspection, load_and_inspect
 
 KIND = "inputs"
 THUMB_SIDE = 160  # long side of a stored thumbnail, in pixels
@@ -50,13 +51,8 @@ async def inspect_logged(store: RecordStore, task_id: str, fetcher: ImageSource,
                          rules: ImageRules, *,
                          detect_faces: bool = True) -> tuple[bytes, Inspection]:
     """`load_and_inspect`, and keep what it found (or why it refused) with the task."""
-    try:
-        data, found = await load_and_inspect(fetcher, ref, rules, detect_faces=detect_faces)
-    except ImageRejected as rejected:
-        _keep(store, task_id, await _rejected_fact(fetcher, ref, rules, rejected))
-        raise
-    _keep(store, task_id, await _fact(ref, rules.name, data, found, detect_faces))
-    return data, found
+    return await _inspect(fetcher, ref, rules, detect_faces,
+                          lambda fact: _keep(store, task_id, fact))
 
 
 def start_collecting() -> None:
@@ -67,14 +63,19 @@ def start_collecting() -> None:
 async def inspect_collected(fetcher: ImageSource, ref: str, rules: ImageRules, *,
                             detect_faces: bool = True) -> tuple[bytes, Inspection]:
     """`load_and_inspect` for a task still to be created; `keep_collected` stores the facts."""
-    found_facts = _collected.get()
-    sink = found_facts if found_facts is not None else []
+    sink = _collected.get()
+    return await _inspect(fetcher, ref, rules, detect_faces,
+                          (sink if sink is not None else []).append)
+
+
+async def _inspect(fetcher: ImageSource, ref: str, rules: ImageRules, detect_faces: bool,
+                   keep: Callable[[dict[str, Any]], None]) -> tuple[bytes, Inspection]:
     try:
         data, found = await load_and_inspect(fetcher, ref, rules, detect_faces=detect_faces)
     except ImageRejected as rejected:
-        sink.append(await _rejected_fact(fetcher, ref, rules, rejected))
+        keep(await _rejected_fact(fetcher, ref, rules, rejected))
         raise
-    sink.append(await _fact(ref, rules.name, data, found, detect_faces))
+    keep(await _fact(ref, rules.name, data, found, detect_faces))
     return data, found
 
 
@@ -92,7 +93,7 @@ async def log_source(store: RecordStore, task_id: str, ref: str | None, data: by
     may hold `source_faces`; `ref` None means an uploaded file."""
     fact = _describe(ref, role, data)
     fact.update(ok=ok, faces=outcome.get("source_faces"),
-                problem=None if ok else str(outcome.get("state", "")),
+                problem=None if ok else f"state {outcome.get('state')}",
                 detail=None if ok else outcome.get("err_info"))
     if data is not None and ref is None:
         fact["thumb"] = await asyncio.to_thread(thumbnail_b64, data)
@@ -186,12 +187,13 @@ def thumbnail(data: bytes, side: int = THUMB_SIDE) -> bytes | None:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)
             with Image.open(io.BytesIO(data)) as img:
-                if img.size[0] * img.size[1] > 40_000_000:  # the image pipeline's bomb guard
+                if img.size[0] * img.size[1] > MAX_PIXELS:  # the image pipeline's bomb guard
                     return None
                 img.draft("RGB", (side, side))
-                img.thumbnail((side, side))
+                shown = ImageOps.exif_transpose(img)  # as a viewer (and the vendor) sees it
+                shown.thumbnail((side, side))
                 out = io.BytesIO()
-                img.convert("RGB").save(out, "JPEG", quality=80)
+                shown.convert("RGB").save(out, "JPEG", quality=80)
                 return out.getvalue()
     except Exception:  # truncated, corrupt or not an image
         return None

@@ -12,6 +12,7 @@ every Tencent API call at `/` is routed as before.
 """
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -65,8 +66,10 @@ class BrowserRoute(Route):
         return match, child
 
 
+@functools.cache
 def _templates() -> Jinja2Templates:
-    # Imported on the first page view: Jinja2 costs start-up time no API client should pay.
+    """Loaded on the first page view: Jinja2 costs start-up time no API client should pay.
+    One environment serves every app in the process (it holds no app state)."""
     from starlette.templating import Jinja2Templates
 
     templates = Jinja2Templates(directory=HERE / "templates")
@@ -76,7 +79,6 @@ def _templates() -> Jinja2Templates:
 
 
 def dashboard_routes(emulator: Emulator) -> list[BaseRoute]:
-    loaded: list[Jinja2Templates] = []
     thumbs = Thumbnails(emulator)
     known_accounts: dict[str, str] = {}  # fingerprint -> account, for the account filter
     schedules = Schedules(emulator)
@@ -86,10 +88,8 @@ def dashboard_routes(emulator: Emulator) -> list[BaseRoute]:
                status: int = 200) -> Response:
         context.update(current=page, clock=pages.clock_state(emulator),
                        vendor_names=list(emulator.providers))
-        if not loaded:
-            loaded.append(_templates())
-        return loaded[0].TemplateResponse(request, name, context, status_code=status,
-                                          headers={"Cache-Control": "no-store"})
+        return _templates().TemplateResponse(request, name, context, status_code=status,
+                                             headers={"Cache-Control": "no-store"})
 
     async def to_home(request: Request) -> Response:
         return RedirectResponse(HOME, 302)
