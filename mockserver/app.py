@@ -1,8 +1,9 @@
 """`create_app(settings)`: one Starlette app per call, holding its own Emulator (no globals).
 
 The app is the emulator's providers, routed through its pipeline, with the features installed
-around them: result files, the admin API, the journal views, callbacks, fault injection, the
-OpenAPI documents, and any plugins named in the settings (`module:function`, same shape).
+around them: the dashboard, result files, the admin API, the journal views, callbacks, fault
+injection, the OpenAPI documents, and any plugins named in the settings (`module:function`,
+same shape).
 """
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from .core.errors import VendorError
+from .dashboard import dashboard_routes
 from .emulator import Emulator
 from .features import Feature
 from .features.admin import admin_routes
@@ -26,6 +28,8 @@ from .features.openapi import openapi_routes
 from .features.results import result_routes
 from .settings import Settings
 
+# Routed before the vendors: a browser's `GET /` is the dashboard's, not a vendor's `/`.
+FRONT_FEATURES: tuple[Feature, ...] = (dashboard_routes,)
 FEATURES: tuple[Feature, ...] = (result_routes, admin_routes, journal_routes, callback_routes,
                                  install_faults, openapi_routes)
 ANY_METHOD = ["GET", "POST", "PUT", "DELETE", "PATCH"]
@@ -51,7 +55,8 @@ def load_plugin(spec: str) -> Feature:
 def create_app(settings: Settings | None = None, emulator: Emulator | None = None,
                features: Iterable[Feature] = FEATURES) -> Starlette:
     emulator = emulator or Emulator(settings or Settings())
-    routes: list[BaseRoute] = emulator.routes()
+    routes: list[BaseRoute] = [r for feature in FRONT_FEATURES for r in feature(emulator)]
+    routes += emulator.routes()
     for feature in (*features, *map(load_plugin, emulator.settings.plugins)):
         routes += feature(emulator)
     routes.append(Route("/{path:path}", _not_found(emulator), methods=ANY_METHOD))

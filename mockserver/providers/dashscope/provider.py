@@ -93,6 +93,9 @@ class DashScope(Provider):
         return (f"SDK 1.x: dashscope.base_http_api_url = '{api}'  (or env DASHSCOPE_HTTP_BASE_URL)\n"
                 f"SDK 2.x: dashscope.Client(base_url='{api}')  (or env DASHSCOPE_BASE_URL)")
 
+    def result_names(self, task: Task) -> list[str]:
+        return [f"{index}.jpg" for index in range(task.data.get("n", 0))]
+
     def result_file(self, task: Task, name: str) -> ResultFile | None:
         index, _, ext = name.partition(".")
         if ext != "jpg" or not index.isdigit() or int(index) >= task.data.get("n", 0):
