@@ -57,6 +57,12 @@ class _Mock(aioresponses):
         super().__init__(passthrough_unmatched=True)
         self.policy = policy
 
+    def add(self, *args: Any, **kwargs: Any) -> None:
+        """`aioresponses.add`, with responses aiohttp 3.14 can build (see `_Response`)."""
+        if kwargs.get("response_class") is None:
+            kwargs["response_class"] = _Response
+        super().add(*args, **kwargs)
+
     async def match(self, method: str, url: URL, allow_redirects: bool = True,
                     **kwargs: Any) -> aiohttp.ClientResponse | None:
         found: aiohttp.ClientResponse | None = await super().match(
