@@ -46,7 +46,8 @@ def banner(settings: Settings, providers: Sequence[Provider]) -> str:
              f"  store: {settings.store}   time scale: {settings.time_scale}",
              f"  admin: {settings.base_url}/__admin/health"]
     for provider in providers:
-        lines.append(f"  {provider.title}: {provider.setup_hint(settings.base_url)}")
+        hint = provider.setup_hint(settings.base_url)
+        lines.append(f"  {provider.title}: " + hint.replace("\n", "\n      "))
     return "\n".join(lines)
 
 
@@ -56,14 +57,20 @@ def serve(args: argparse.Namespace) -> None:
     from .app import create_app
 
     flags = {k: v for k, v in vars(args).items() if k not in {"command", "log_level"}}
-    settings = load_settings(flags, default_store=DEFAULT_SERVE_STORE)
+    try:
+        settings = load_settings(flags, default_store=DEFAULT_SERVE_STORE)
+    except (ValueError, OSError) as error:  # a bad config file: one line, no traceback
+        sys.exit(f"mockserver: {error}")
     logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s %(message)s")
     sockets = []
     if settings.port == 0:  # bind first, so the banner and result URLs carry the real port
         sock = socket.create_server((settings.host, 0))
         settings = replace(settings, port=sock.getsockname()[1])
         sockets.append(sock)
-    app = create_app(settings)
+    try:
+        app = create_app(settings)
+    except ValueError as error:  # a bad option, account table or standing fault rule
+        sys.exit(f"mockserver: {error}")
     print(banner(settings, list(app.state.emulator.providers.values())), flush=True)
     config = uvicorn.Config(app, host=settings.host, port=settings.port,
                             log_level=args.log_level, access_log=False)

@@ -190,12 +190,33 @@ def _add_request(op: dict[str, Any], components: _Components, specs: list[Operat
         if MULTIPART in schemas:
             components.untype_file_parts(schemas[MULTIPART])
         return
+    if (flat := _query_parameters(components, specs)) is not None:
+        op["parameters"] = op.get("parameters", []) + flat
+        return
     # A GET whose fields travel in the query string, flattened in the vendor's own way
     # (`List.0.Field=...`): OpenAPI's parameter styles cannot say that.
     op["description"] = ("The request's fields travel in the query string in the vendor's "
                          "flattened form; `x-query-schema` is the schema of the unflattened "
                          "fields (OpenAPI parameter styles cannot describe the flattening).")
     op["x-query-schema"] = next(iter(schemas.values()))
+
+
+def _query_parameters(components: _Components,
+                      specs: list[OperationSpec]) -> list[dict[str, Any]] | None:
+    """`in: query` parameters for a GET whose query schema is flat (no object or array
+    property, e.g. a task list's filters); None for anything OpenAPI styles cannot say."""
+    names = {spec.request_schema for spec in specs if spec.request_schema}
+    if len(names) != 1:
+        return None
+    name = names.pop()
+    doc = components.registry.documents[name]
+    props = doc.get("properties", {})
+    if not props or any(p.get("type") in ("object", "array") for p in props.values()):
+        return None
+    required = set(doc.get("required", ()))
+    return [{"name": key, "in": "query", "required": key in required,
+             "schema": components._rewrite(copy.deepcopy(prop), name)}
+            for key, prop in props.items()]
 
 
 def _callback_field(registry: SchemaRegistry, spec: OperationSpec) -> str:

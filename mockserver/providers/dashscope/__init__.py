@@ -4,6 +4,6 @@ from __future__ import annotations
 from ..base import VendorPackage
 from .client import DashScopeKit
 from .provider import DashScope
-from .routes import HANDLERS, routes
+from .routes import HANDLERS
 
-VENDOR = VendorPackage(DashScope, HANDLERS, route_builder=routes, client_kit=DashScopeKit)
+VENDOR = VendorPackage(DashScope, HANDLERS, client_kit=DashScopeKit)
