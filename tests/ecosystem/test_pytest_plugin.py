@@ -362,7 +362,7 @@ def test_a_bad_port_value_is_a_usage_error(pytester: pytest.Pytester, value: str
     pytester.makepyfile(test_port=port_source(1))
     result = pytester.runpytest("-p", "no:cacheprovider", f"--portrait-mock-port={value}")
     assert result.ret == pytest.ExitCode.USAGE_ERROR
-    assert f"is not a port (8000) or a range of ports (8000-8010)" in result.stderr.str()
+    assert "is not a port (8000) or a range of ports (8000-8010)" in result.stderr.str()
 
 
 def test_a_port_range_serves_the_session_and_the_markers_own_servers(
