@@ -205,9 +205,10 @@ def _is_control_flow(error: BaseException) -> bool:
     return isinstance(error, (KeyboardInterrupt, SystemExit, GeneratorExit, cancelled))
 
 
-def in_process(settings: Settings | None = None) -> Callable[[F], F]:
-    """Decorator for sync or async functions: run them inside an `InProcessMock`, passed as the
-    keyword argument `portrait_mock` when the function declares it."""
+def in_process(settings: Settings | None = None, **options: Any) -> Callable[[F], F]:
+    """Decorator for sync or async functions: run them inside an `InProcessMock` (built with
+    `options`, e.g. `block_other_hosts=True`), passed as the keyword argument `portrait_mock`
+    when the function declares it."""
     def wrap(func: F) -> F:
         wants = "portrait_mock" in inspect.signature(func).parameters
 
@@ -217,13 +218,13 @@ def in_process(settings: Settings | None = None) -> Callable[[F], F]:
         if inspect.iscoroutinefunction(func):
             @functools.wraps(func)
             async def run_async(*args: Any, **kwargs: Any) -> Any:
-                with InProcessMock(settings) as mock:
+                with InProcessMock(settings, **options) as mock:
                     return await func(*args, **kwargs, **extra(mock))
             return run_async  # type: ignore[return-value]  # the wrapper has F's signature
 
         @functools.wraps(func)
         def run(*args: Any, **kwargs: Any) -> Any:
-            with InProcessMock(settings) as mock:
+            with InProcessMock(settings, **options) as mock:
                 return func(*args, **kwargs, **extra(mock))
         return run  # type: ignore[return-value]  # the wrapper has F's signature
     return wrap
