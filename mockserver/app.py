@@ -16,14 +16,13 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from .core.errors import VendorError
 from .dashboard import dashboard_routes
 from .emulator import Emulator
 from .features import Feature
 from .features.admin import admin_routes
 from .features.callbacks import callback_routes
 from .features.faults import install_faults
-from .features.journal import journal_routes, record_near_miss
+from .features.journal import journal_routes, record_near_miss, vendor_not_found
 from .features.openapi import openapi_routes
 from .features.results import result_routes
 from .settings import Settings
@@ -83,8 +82,6 @@ def _not_found(emulator: Emulator) -> Callable[[Request], Awaitable[Response]]:
             body = {"error": f"no route for {request.method} {request.url.path}"}
             await record_near_miss(emulator, None, request, 404, body)
             return JSONResponse(body, 404)
-        reply = provider.error_reply(VendorError(provider.not_found_code), None)
-        await record_near_miss(emulator, provider.name, request, reply.status, reply.body)
-        return reply.to_response()
+        return await vendor_not_found(emulator, provider.name, request)
 
     return not_found
