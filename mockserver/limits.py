@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from .core.errors import VendorError
-from .core.tasks import CreationHook, State, Task, Timing
+from .core.tasks import CreationHook, Task, Timing
 from .web import Call
 
 if TYPE_CHECKING:
@@ -45,10 +45,11 @@ def queue_depth_hook(emulator: Emulator) -> CreationHook:
         cap = option(task.vendor, f"{task.pool}_max_queued", option(task.vendor, "max_queued", default))
         if cap is None or not settings.limits_enabled:
             return
-        now = emulator.clock.now()
-        waiting = [t for t in emulator.store.account_tasks(task.vendor, task.account, task.pool, now)
-                   if t.id != task.id and t.state_at(now) is State.QUEUED]
-        if len(waiting) >= int(cap):
+        # Counted in the store's index of queue entries, up to the cap: the cost does not grow
+        # with the tasks the account (or the store) holds.
+        waiting = emulator.store.queued_count(task.vendor, task.account, task.pool,
+                                              emulator.clock.now(), int(cap))
+        if waiting >= int(cap):
             raise VendorError(queue_full_code(emulator.providers[task.vendor]))
 
     return check
