@@ -5,6 +5,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
@@ -12,6 +13,7 @@ from starlette.routing import Route
 from .admin import admin_routes
 from .admin_journal import record_near_miss
 from .core.errors import VendorError
+from .core.shared import RefreshEachRequest
 from .results import results_route
 from .runtime import Emulator
 from .settings import Settings
@@ -43,7 +45,8 @@ def create_app(settings: Settings | None = None, emulator: Emulator | None = Non
     routes = [r for p in emulator.providers.values() for r in p.routes()]
     routes += admin_routes(emulator) + emulator.admin_routes + [results_route(emulator)]
     routes.append(Route("/{path:path}", not_found, methods=["GET", "POST", "PUT", "DELETE", "PATCH"]))
-    app = Starlette(routes=routes, lifespan=lifespan)
+    app = Starlette(routes=routes, lifespan=lifespan,  # changes from other instances first:
+                    middleware=[Middleware(RefreshEachRequest, shared=emulator.shared)])
     app.state.emulator = emulator
     emulator.app = app
     return app

@@ -15,9 +15,6 @@ repeats exactly. Matching and selection below use plain data; the Starlette side
 """
 from __future__ import annotations
 
-import itertools
-import random
-import threading
 from collections.abc import Iterable, Mapping
 from contextvars import ContextVar
 from dataclasses import dataclass, field
@@ -27,6 +24,7 @@ import anyio
 
 from .core.errors import VendorError
 from .core.journal import fields_match, request_document
+from .core.rulebook import RuleBook, roll
 from .core.tasks import Task, Timing
 
 if TYPE_CHECKING:
@@ -76,22 +74,22 @@ class FaultRule:
     code: str | None = None
     message: str | None = None
     latency: tuple[float, float] | None = None
-    times: int | None = None  # firings left; None: until removed
+    times: int | None = None  # firings (left, once listed); None: until removed
     probability: float = 1.0
     seed: str = ""
     matched: int = 0
     fired: int = 0
-    _rng: random.Random = field(default_factory=random.Random, repr=False)
-
-    def __post_init__(self) -> None:
-        self._rng = random.Random(self.seed or self.id)
+    # The shared counters (core/rulebook.py); unset for a rule that was only parsed.
+    book: RuleBook[FaultRule] | None = field(default=None, repr=False, compare=False)
+    _last_firing: int = field(default=0, repr=False, compare=False)
 
     @property
     def active(self) -> bool:
         return self.times is None or self.times > 0
 
     def matches(self, facts: Facts) -> bool:
-        if not self.active or facts.vendor != self.vendor:
+        """Whether the rule applies to `facts` (the shared counters decide if it fires)."""
+        if facts.vendor != self.vendor:
             return False
         if self.operation is not None and facts.operation != self.operation:
             return False
@@ -100,21 +98,25 @@ class FaultRule:
         return not self.body or fields_match(facts.body, self.body)
 
     def try_fire(self) -> bool:
-        """Count a match; roll the seeded die; spend one firing if it comes up."""
-        self.matched += 1
-        if self.probability < 1.0 and self._rng.random() >= self.probability:
+        """Count a match; roll the seeded die; spend one firing if it comes up (shared by
+        every instance on the store)."""
+        assert self.book is not None, "a parsed rule that was never added cannot fire"
+        firing = self.book.fire(self.id, self.times, self.probability, self.seed or self.id)
+        if firing is None:
             return False
-        self.fired += 1
-        if self.times is not None:
-            self.times -= 1
+        self._last_firing = firing
         return True
 
     def pick_latency(self) -> float:
         assert self.latency is not None
         low, high = self.latency
-        return low if low == high else self._rng.uniform(low, high)
+        return low if low == high else roll(f"{self.seed or self.id}:latency",
+                                                        self._last_firing).uniform(low, high)
 
     def to_dict(self) -> dict[str, Any]:
+        if self.book is not None:
+            counts = self.book.counts(self.id, self.times)
+            self.matched, self.fired, self.times = counts.matched, counts.fired, counts.left
         return {
             "id": self.id, "vendor": self.vendor, "effect": self.effect,
             "operation": self.operation, "account": self.account, "body": self.body,
@@ -138,51 +140,50 @@ def request_account(headers: Mapping[str, str]) -> str | None:
 
 
 class Faults:
-    """The rules of one emulator, and the hooks that apply them."""
+    """The rules of one emulator, and the hooks that apply them. Rules, their counters and
+    the tasks they stall live in the store (core/rulebook.py): shared by every instance."""
 
     def __init__(self, emulator: Emulator) -> None:
         self.emulator = emulator
-        self._rules: dict[str, FaultRule] = {}
-        self._ids = itertools.count(1)
-        self._lock = threading.Lock()
-        self._stalled: dict[str, tuple[str, int | None]] = {}  # task id -> (rule id, slots)
+        self.book: RuleBook[FaultRule] = RuleBook(emulator.store, emulator.shared, self._parse)
+
+    def _parse(self, doc: Mapping[str, Any], rule_id: str) -> FaultRule:
+        rule = parse_rule(doc, rule_id, self.emulator.providers)
+        rule.book = self.book
+        return rule
 
     # --- managing rules -----------------------------------------------------------------
 
-    def add(self, doc: Mapping[str, Any]) -> FaultRule:
-        with self._lock:
-            rule = parse_rule(doc, f"f{next(self._ids)}", self.emulator.providers)
-            self._rules[rule.id] = rule
-        return rule
+    def add(self, doc: Mapping[str, Any], standing: str | None = None) -> FaultRule:
+        rule = parse_rule(doc, "new", self.emulator.providers)  # refuse a bad rule first
+        rule_id = self.book.add(doc, rule.times, standing=standing)
+        return self.get(rule_id) or self._parse(doc, rule_id)
 
     def load_standing(self, docs: Iterable[Mapping[str, Any]]) -> None:
-        """Rules from the config's `[[faults]]` tables; a bad one stops the start-up."""
-        for index, doc in enumerate(docs):
+        """Rules from the config's `[[faults]]` tables; a bad one stops the start-up. Added once
+        per store, however many workers start on it."""
+        listed = list(docs)
+        for index, doc in enumerate(listed):
             try:
-                self.add(doc)
+                parse_rule(doc, "new", self.emulator.providers)
             except FaultError as error:
                 raise FaultError(f"[[faults]] entry {index + 1}: {error}") from None
+        self.book.load_standing(listed, lambda doc, standing: self.add(doc, standing))
 
     def rules(self) -> list[FaultRule]:
-        with self._lock:
-            return list(self._rules.values())
+        return [rule for _, rule in self.book.rules()]
 
     def get(self, rule_id: str) -> FaultRule | None:
-        with self._lock:
-            return self._rules.get(rule_id)
+        return next((rule for found, rule in self.book.rules() if found == rule_id), None)
 
     def remove(self, rule_id: str) -> bool:
         """Remove a rule; tasks it stalled are released into the queue at once."""
-        with self._lock:
-            rule = self._rules.pop(rule_id, None)
-            held = [(t, slots) for t, (r, slots) in self._stalled.items() if r == rule_id]
-            for task_id, _ in held:
-                del self._stalled[task_id]
-        for task_id, slots in held:
+        removed = self.book.remove(rule_id)
+        for task_id, slots in list(self.book.release_held(rule_id)):
             task = self.emulator.store.get_task(task_id)
             if task is not None and task.start_at is None and task.canceled_at is None:
                 self.emulator.engine.release(task, slots)
-        return rule is not None
+        return removed
 
     def clear(self) -> int:
         ids = [r.id for r in self.rules()]
@@ -191,20 +192,16 @@ class Faults:
         return len(ids)
 
     def reset(self) -> None:
-        """Back to the configured state: API rules gone, standing rules fresh (same seeds)."""
-        with self._lock:
-            self._rules.clear()
-            self._stalled.clear()
-            self._ids = itertools.count(1)
+        """Back to the configured state: API rules gone (the store was cleared), standing
+        rules fresh (same seeds)."""
         self.load_standing(self.emulator.settings.faults)
 
     # --- selection ------------------------------------------------------------------------
 
     def fire(self, facts: Facts, effects: tuple[str, ...]) -> list[FaultRule]:
         """Every rule with one of `effects` that matches `facts` and fires, in creation order."""
-        with self._lock:
-            return [r for r in self._rules.values()
-                    if r.effect in effects and r.matches(facts) and r.try_fire()]
+        return [r for r in self.rules()
+                if r.effect in effects and r.matches(facts) and r.try_fire()]
 
     def check_delivery(self, record: Mapping[str, Any]) -> str | None:
         """Callback-dispatcher hook: why this delivery attempt fails (a rule fired), or None.
@@ -260,8 +257,7 @@ class Faults:
         rule = fired[0]
         if rule.effect == "stall":
             task.start_at = task.end_at = None
-            with self._lock:
-                self._stalled[task.id] = (rule.id, timing.concurrency)
+            self.book.hold(task.id, rule.id, timing.concurrency)
             return
         assert rule.code is not None
         provider = self.emulator.providers[task.vendor]

@@ -21,6 +21,7 @@ from .core.images import load_opencv
 from .core.journal import Journal
 from .core.ratelimit import RateLimiter
 from .core.schemas import SchemaRegistry
+from .core.shared import SharedState
 from .core.store import open_store
 from .core.tasks import TaskEngine
 from .faults import Faults
@@ -34,7 +35,6 @@ if TYPE_CHECKING:
     from .web import Call, Interceptor, Reply, ReplyFilter
 
 log = logging.getLogger("mockserver")
-CLOCK_OFFSET_KEY = "clock_offset"
 
 
 class Emulator:
@@ -44,12 +44,14 @@ class Emulator:
 
         self.settings = settings
         self.store = open_store(settings.store)
-        saved_offset = float(self.store.get_meta(CLOCK_OFFSET_KEY) or 0.0)
-        self.clock = Clock(settings.time_scale, saved_offset)
-        self.clock.on_change(lambda offset: self.store.set_meta(CLOCK_OFFSET_KEY, repr(offset)))
+        # --- shared state (issue 18): clock, journal and limits live in the store ---
+        self.shared = SharedState(self.store)
+        self.clock = Clock(settings.time_scale)
+        self.clock.attach(self.shared)
+        self.shared.on_reset(self._reset_local)  # a reset through any instance
         self.schemas = schemas or SchemaRegistry.shared()
-        self.journal = Journal(settings.journal_size)
-        self.limiter = RateLimiter()
+        self.journal = Journal(self.store, settings.journal_size, settings.journal_bytes)
+        self.limiter = RateLimiter(self.store)
         self.engine = TaskEngine(self.clock, self.store)
         self.auth = BearerAuth(settings.strict_auth, frozenset(settings.api_keys))
         self.interceptors: list[Interceptor] = []
@@ -67,6 +69,8 @@ class Emulator:
         self._asgi_transport: httpx.ASGITransport | None = None
         self._warm_up: asyncio.Future[Any] | None = None
         self.shutdown.append(self.fetcher.aclose)
+        self.startup.append(lambda: self.shared.start(self.clock.now))
+        self.shutdown.append(self.shared.stop)
         self.resetters.append(self.fetcher.clear_cache)
         self.callbacks = install_callbacks(self)  # dispatcher + lifespan hooks + admin routes
         self.providers: dict[str, Provider] = {p.name: p for p in build_providers(self)}
@@ -111,11 +115,12 @@ class Emulator:
             self.schema_violations.append(violation)
 
     def reset(self) -> None:
-        """Forget tasks, records, the journal, limiter windows and the clock offset."""
+        """Forget tasks, records, the journal, limiter windows and the clock offset, for every
+        instance on the store; each one then resets its own caches (`_reset_local`)."""
         self.store.clear()
-        self.journal.clear()
-        self.limiter.clear()
-        self.clock.reset()
+        self.shared.refresh()
+
+    def _reset_local(self) -> None:
         for provider in self.providers.values():
             provider.reset()
         for reset in self.resetters:

@@ -1,21 +1,30 @@
-"""A bounded in-memory journal of every request and the answer given, newest first."""
+"""The journal of every request and the answer given, newest first, kept in the store.
+
+Shared by every worker and instance on the same store, and bounded twice: in entries
+(`journal_size`) and in bytes (`journal_bytes`). A body or answer larger than
+`MAX_FIELD_BYTES` is stored truncated, with its full size in `note` (`body_bytes`,
+`response_bytes`), so one huge upload cannot push everything else out or fill memory.
+"""
 from __future__ import annotations
 
-import itertools
 import json
 import re
-import threading
-from collections import deque
 from collections.abc import Callable, Mapping
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from difflib import SequenceMatcher
 from email import policy as email_policy
 from email.parser import BytesParser
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs
 
+if TYPE_CHECKING:
+    from .store import Store
+
 SECRET_HEADERS = {"authorization", "x-tc-token", "x-api-key", "cookie"}
+DEFAULT_MAX_BYTES = 32 * 1024 * 1024
+MAX_FIELD_BYTES = 64 * 1024  # a body or answer beyond this is kept as a preview
+PREVIEW_CHARS = 2048
 
 
 def mask_headers(headers: dict[str, str]) -> dict[str, str]:
@@ -51,26 +60,50 @@ class Entry:
     note: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        """Shallow (no `dataclasses.asdict`, which deep-copies)."""
+        return {name: getattr(self, name) for name in ENTRY_FIELDS}
+
+
+ENTRY_FIELDS = tuple(Entry.__dataclass_fields__)
+
+
+def _encode(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"), default=str)
+
+
+def _bounded(doc: dict[str, Any], name: str) -> None:
+    """Replace an oversized field by a preview; record its size in the note."""
+    text = doc[name] if isinstance(doc[name], str) else _encode(doc[name])
+    if len(text) > MAX_FIELD_BYTES // 4 and len(text.encode()) > MAX_FIELD_BYTES:
+        doc[name] = text[:PREVIEW_CHARS]
+        doc["note"] = {**doc["note"], f"{name}_bytes": len(text.encode()),
+                       f"{name}_truncated": True}
 
 
 class Journal:
-    def __init__(self, size: int = 5000) -> None:
-        self._entries: deque[Entry] = deque(maxlen=size)
-        self._ids = itertools.count(1)
-        self._lock = threading.Lock()
+    def __init__(self, store: Store, size: int = 5000, max_bytes: int = DEFAULT_MAX_BYTES) -> None:
+        self.store = store
+        self.size = size
+        self.max_bytes = max_bytes
 
     def record(self, **fields: Any) -> Entry:
         fields["headers"] = mask_headers(fields.get("headers", {}))
-        with self._lock:
-            entry = Entry(id=next(self._ids), **fields)
-            self._entries.append(entry)
-        return entry
+        doc = {"id": 0, "task_id": None, "injected": False, "duration_ms": 0.0, "note": {},
+               **fields}
+        for name in ("body", "response"):
+            _bounded(doc, name)
+        del doc["id"]
+        text = _encode(doc)
+        doc["id"] = self.store.journal_add(text, len(text.encode()), self.size, self.max_bytes)
+        return Entry(**doc)
 
-    def entries(self) -> list[Entry]:
+    def entries(self, limit: int | None = None) -> list[Entry]:
         """Newest first."""
-        with self._lock:
-            return list(reversed(self._entries))
+        found = []
+        for entry_id, text in self.store.journal_entries(limit if limit is not None else self.size):
+            doc = json.loads(text)
+            found.append(Entry(id=entry_id, **doc))
+        return found
 
     def find(self, query: EntryQuery, limit: int | None = None) -> list[Entry]:
         """Newest first, the entries `query` matches."""
@@ -78,8 +111,7 @@ class Journal:
         return found if limit is None else found[:limit]
 
     def clear(self) -> None:
-        with self._lock:
-            self._entries.clear()
+        """Nothing to do here: the journal lives in the store, which the reset clears."""
 
 
 # --- Looking things up in journaled requests (used by the journal API and fault rules) ---
