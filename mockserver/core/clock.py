@@ -36,10 +36,12 @@ class Clock:
         self._waiters: set[tuple[asyncio.AbstractEventLoop, asyncio.Event]] = set()
         self._listeners: list[Callable[[float], None]] = []
         self._shared: SharedState | None = None
+        self._recheck = float("inf")  # real seconds between looks while sleeping
 
     def attach(self, shared: SharedState) -> None:
         """Keep origin and offset in the store's state row, shared by every instance."""
         self._shared = shared
+        self._recheck = 1.0  # changes arrive through the state row's poll, this is a backstop
         with self._lock:
             self._origin, self._offset = shared.row["clock_origin"], shared.row["clock_offset"]
         shared.on_change(self._shared_changed)
@@ -106,8 +108,9 @@ class Clock:
             entry = (loop, event)
             with self._lock:
                 self._waiters.add(entry)
-            try:
-                await asyncio.wait_for(event.wait(), timeout=wait_for + 0.001)
+            try:  # a shared clock may be moved by another instance: look again soon
+                async with asyncio.timeout(min(wait_for + 0.001, self._recheck)):
+                    await event.wait()
             except TimeoutError:
                 pass
             finally:

@@ -52,7 +52,7 @@ class GptGe(Provider):
         return float(self.option("processing_timeout_seconds", 30.0))  # type: ignore[arg-type]
 
     def _processed(self, task_id: str, record: dict[str, Any]) -> None:
-        """A task's processing ended: a failed check fails the task, then its callback is due."""
+        """A task's processing ended: a failed check fails the task."""
         task = self.emulator.store.get_task(task_id)
         if task is None:
             return
@@ -61,10 +61,16 @@ class GptGe(Provider):
             task.error_code = str(record["state"])
             task.error_message = record["err_info"]
             self.emulator.store.put_task(task)
-        self.schedule_callback(task)
+
+    async def prepare_callback(self, task: Task) -> None:
+        """The dispatcher's hook before a body is built (and at start-up for pending ones):
+        process the task if nobody has (the process that accepted it may have died)."""
+        if succeeded(task):
+            await self.processing.result(task)
 
     def schedule_callback(self, task: Task) -> None:
-        """Called once the outcome is known. A stalled task (no end yet) is due at once: the
+        """Called when the task is acknowledged, so kill -9 at any moment loses no callback
+        (issue 15). Due at the task's end; a stalled task (no end yet) is due at once: the
         dispatcher asks again later while the task has not ended."""
         url = task.data.get("callback_url")
         callbacks = getattr(self.emulator, "callbacks", None)
@@ -100,7 +106,7 @@ class GptGe(Provider):
             return None  # the dispatcher asks again later
         record = self.processing.record(task.id)
         if succeeded(task) and (record is None or record["state"] != STATE_DONE):
-            return None  # not processed: cannot happen, deliveries are scheduled after that
+            return None  # not processed: prepare_callback() runs first, so cannot happen
         _, data = self.finished(task, record)
         return {"status": 200, "data": data}, CALLBACK_SCHEMA
 

@@ -89,8 +89,7 @@ async def create(call: Call) -> Reply:
         if source is not None:
             provider.processing.keep_source(task.id, source)
         provider.processing.start(task, source)
-    else:  # failed before any work (timeout, injected fault): nothing to process
-        provider.schedule_callback(task)
+    provider.schedule_callback(task)  # recorded before the answer: durable (issue 15 item 2)
     if not job.sync:
         return Reply(200, {"status": 200, "data": {"task_id": task.id}}, "gptge/create-response")
     return await task_reply(call, await wait_finished(call, task))
