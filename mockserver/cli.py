@@ -10,6 +10,7 @@ from dataclasses import replace
 
 from . import __version__
 from .settings import DEFAULT_DATA_DIR, Settings, load_settings
+from .workers import refusal, run_workers
 
 DEFAULT_SERVE_STORE = f"sqlite:{DEFAULT_DATA_DIR / 'mockserver.db'}"
 
@@ -21,7 +22,10 @@ def _parser() -> argparse.ArgumentParser:
     serve = commands.add_parser("serve", help="run the emulator")
     serve.add_argument("--host", help="bind address (default 127.0.0.1)")
     serve.add_argument("--port", type=int, help="port (default 8000; 0 picks a free one)")
-    serve.add_argument("--store", help=f"'memory' or 'sqlite:PATH' (default {DEFAULT_SERVE_STORE})")
+    serve.add_argument("--store", help="'memory', 'sqlite:PATH' or 'redis://HOST:PORT/DB' "
+                       f"(default {DEFAULT_SERVE_STORE})")
+    serve.add_argument("--workers", type=int, default=1,
+                       help="worker processes sharing the store (SQLite or Redis; default 1)")
     serve.add_argument("--time-scale", type=float, help="emulated seconds per real second")
     serve.add_argument("--public-url", help="base URL put into result and callback URLs")
     serve.add_argument("--config", dest="config_path", help="TOML configuration file")
@@ -51,16 +55,29 @@ def serve(args: argparse.Namespace) -> None:
 
     from .app import create_app
 
-    flags = {k: v for k, v in vars(args).items() if k not in {"command", "log_level"}}
+    flags = {k: v for k, v in vars(args).items() if k not in {"command", "log_level", "workers"}}
     settings = load_settings(flags, default_store=DEFAULT_SERVE_STORE)
+    problem = refusal(settings, args.workers)
+    if problem is not None:
+        print(f"mockserver: {problem}", file=sys.stderr)
+        sys.exit(2)
     logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s %(message)s")
     sockets = []
     if settings.port == 0:  # bind first, so the banner and result URLs carry the real port
         sock = socket.create_server((settings.host, 0))
         settings = replace(settings, port=sock.getsockname()[1])
         sockets.append(sock)
-    app = create_app(settings)
+    try:
+        app = create_app(settings)
+    except ValueError as error:  # an unreachable Redis, a broken store: one line, no traceback
+        print(f"mockserver: {error}", file=sys.stderr)
+        sys.exit(2)
     print(banner(settings, list(app.state.emulator.providers.values())), flush=True)
+    if args.workers > 1:
+        print(f"  workers: {args.workers} processes on the shared store", flush=True)
+        app.state.emulator.store.close()
+        run_workers(settings, args.workers, args.log_level, sockets[0] if sockets else None)
+        return
     config = uvicorn.Config(app, host=settings.host, port=settings.port,
                             log_level=args.log_level, access_log=False)
     uvicorn.Server(config).run(sockets=sockets or None)
