@@ -5,12 +5,14 @@
     python3 dev.py test  [pytest args]              install with test extras and run every test
     python3 dev.py bench                            run the benchmarks (loopback only, bounded)
 
-Each creates `.venv/` on first use and reinstalls only when pyproject.toml changes.
+Each creates `.venv/` on first use and reinstalls only when pyproject.toml changes. `test` and
+`bench` also install the Debian packages in APT_PACKAGES that are missing (as root, with apt).
 """
 from __future__ import annotations
 
 import hashlib
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -19,6 +21,13 @@ ROOT = Path(__file__).resolve().parent
 VENV = ROOT / ".venv"
 BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
 PYTHON = BIN / "python"
+
+
+# Debian packages the tests and benchmarks need: add yours to the list.
+APT_PACKAGES = [
+    "redis-server",  # the Redis store's tests start a real server (tests/conftest.py)
+    "wrk",  # bench/bench_workers.py loads the servers with it
+]
 
 
 def run(*args: str | Path) -> None:
@@ -48,6 +57,30 @@ def ensure_installed(extras: str) -> None:
     stamp.touch()
 
 
+def apt_installed(package: str) -> bool:
+    if shutil.which("dpkg-query"):
+        done = subprocess.run(["dpkg-query", "-W", "-f=${Status}", package],
+                              capture_output=True, text=True)
+        return done.returncode == 0 and done.stdout.endswith("installed")
+    return shutil.which(package) is not None
+
+
+def ensure_apt_packages() -> None:
+    """Install the missing APT_PACKAGES; fail loudly when that is impossible (tests that need
+    them must not be skipped)."""
+    missing = [p for p in APT_PACKAGES if not apt_installed(p)]
+    if not missing:
+        return
+    if shutil.which("apt-get") is None or (hasattr(os, "geteuid") and os.geteuid() != 0):
+        sys.exit(f"dev.py: missing Debian packages {' '.join(missing)}; install them as root: "
+                 f"apt-get install -y {' '.join(missing)}")
+    print(f"dev.py: installing {' '.join(missing)} with apt-get", flush=True)
+    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+    subprocess.run(["apt-get", "update", "-qq"], check=True, env=env)
+    subprocess.run(["apt-get", "install", "-y", "-qq", "--no-install-recommends", *missing],
+                   check=True, env=env)
+
+
 def main(argv: list[str]) -> int:
     if not argv or argv[0] not in {"serve", "test", "bench"}:
         print(__doc__)
@@ -57,6 +90,7 @@ def main(argv: list[str]) -> int:
         ensure_installed("")
         os.execv(BIN / "mockserver", [str(BIN / "mockserver"), "serve", *rest])
     ensure_installed("test")
+    ensure_apt_packages()
     if command == "test":
         return subprocess.run([PYTHON, "-m", "pytest", "tests", "contract_tests", *rest],
                               cwd=ROOT).returncode
