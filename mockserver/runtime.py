@@ -22,7 +22,7 @@ from .core.journal import Journal
 from .core.ratelimit import RateLimiter
 from .core.schemas import SchemaRegistry
 from .core.shared import SharedState
-from .core.store import open_store
+from .core.store import is_shared, open_store
 from .core.tasks import TaskEngine
 from .faults import Faults
 from .limits import queue_depth_hook
@@ -50,7 +50,8 @@ class Emulator:
         self.clock.attach(self.shared)
         self.shared.on_reset(self._reset_local)  # a reset through any instance
         self.schemas = schemas or SchemaRegistry.shared()
-        self.journal = Journal(self.store, settings.journal_size, settings.journal_bytes)
+        self.journal = Journal(self.store, settings.journal_size, settings.journal_bytes,
+                               batched=is_shared(settings.store))
         self.limiter = RateLimiter(self.store)
         self.engine = TaskEngine(self.clock, self.store)
         self.auth = BearerAuth(settings.strict_auth, frozenset(settings.api_keys))
@@ -69,8 +70,8 @@ class Emulator:
         self._asgi_transport: httpx.ASGITransport | None = None
         self._warm_up: asyncio.Future[Any] | None = None
         self.shutdown.append(self.fetcher.aclose)
-        self.startup.append(lambda: self.shared.start(self.clock.now))
-        self.shutdown.append(self.shared.stop)
+        self.startup += [lambda: self.shared.start(self.clock.now), self.journal.start]
+        self.shutdown += [self.shared.stop, self.journal.stop]
         self.resetters.append(self.fetcher.clear_cache)
         self.callbacks = install_callbacks(self)  # dispatcher + lifespan hooks + admin routes
         self.providers: dict[str, Provider] = {p.name: p for p in build_providers(self)}

@@ -74,6 +74,9 @@ class Store(Protocol):
     def journal_add(self, doc: str, size: int, max_entries: int, max_bytes: int) -> int:
         """Append one entry (JSON text of `size` bytes), drop the oldest beyond either bound;
         the new entry's id (increasing)."""
+    def journal_extend(self, entries: list[tuple[str, int]], max_entries: int, max_bytes: int
+                       ) -> None:
+        """`journal_add` for a batch, in one transaction or round trip."""
     def journal_entries(self, limit: int | None = None) -> list[tuple[int, str]]:
         """(id, JSON text), newest first."""
     def due_put(self, queue: str, item_id: str, due_at: float) -> None:

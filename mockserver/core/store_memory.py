@@ -3,8 +3,9 @@
 Tasks are kept as compressed JSON (raw deflate primed with a dictionary: the first task each
 vendor stored), behind a 24-byte header of the facts the sweeper and the account index need.
 A typical task costs about 0.3 KB of RSS in all; callers always get their own copy.
-The account index holds only live facts (slot ends and queue entries after `now`); anything
-at or before `now` is dropped as soon as it is looked at, so it stays small.
+The account index holds only live facts (slot ends and queue entries after `now`): anything
+at or before the latest `now` the store was asked about is dropped when looked at, and never
+indexed in the first place (emulated time only moves forward; a reset clears the store).
 """
 from __future__ import annotations
 
@@ -90,6 +91,7 @@ class MemoryStore:
         self._journal_ids = 0
         self._due: dict[str, dict[str, list[float]]] = {}  # queue -> id -> [due_at, lease]
         self._cursors: dict[str, int] = {}
+        self._horizon = -math.inf  # the latest `now` seen: facts before it need no index
 
     # --- tasks ------------------------------------------------------------------------------
 
@@ -105,10 +107,11 @@ class MemoryStore:
                 if not math.isnan(wait):
                     _remove(self._waits.get(key, []), wait, task.id)
             self._tasks[task.id] = blob
-            if task.slot_end is not None:
-                bisect.insort(self._slots.setdefault(key, []), (task.slot_end, task.id))
-            if task.wait_until is not None:
-                bisect.insort(self._waits.setdefault(key, []), (task.wait_until, task.id))
+            slot, wait = task.slot_end, task.wait_until
+            if slot is not None and slot > self._horizon:
+                bisect.insort(self._slots.setdefault(key, []), (slot, task.id))
+            if wait is not None and wait > self._horizon:
+                bisect.insort(self._waits.setdefault(key, []), (wait, task.id))
 
     def get_task(self, task_id: str) -> Task | None:
         blob = self._tasks.get(task_id)
@@ -127,6 +130,7 @@ class MemoryStore:
         return found
 
     def _live(self, index: dict[Key, Facts], key: Key, now: float) -> Facts:
+        self._horizon = max(self._horizon, now)
         facts = index.get(key)
         if facts is None:
             return []
@@ -159,6 +163,7 @@ class MemoryStore:
     def sweep(self, now: float, limit: int = 1000) -> int:
         """Look at the next `limit` tasks and rate windows (round robin), drop expired ones."""
         with self._lock:
+            self._horizon = max(self._horizon, now)
             expired = [(task_id, self._tasks[task_id]) for task_id in self._chunk(self._tasks, "tasks", limit)
                        if _HEADER.unpack_from(self._tasks[task_id])[0] <= now]  # NaN: never
             for task_id, blob in expired:
@@ -170,6 +175,9 @@ class MemoryStore:
                         _remove(index[key], value, task_id)
                         if not index[key]:
                             del index[key]
+            for name, index in (("slots", self._slots), ("waits", self._waits)):
+                for key in self._chunk(index, name, limit):  # facts of idle accounts
+                    self._live(index, key, now)
             for key in self._chunk(self._rates, "rates", limit):
                 hits = self._rates[key]
                 if not hits or hits[-1] <= now - 1.0:
@@ -261,6 +269,11 @@ class MemoryStore:
                 self._journal_bytes -= self._journal.popleft()[2]
             return self._journal_ids
 
+    def journal_extend(self, entries: list[tuple[str, int]], max_entries: int, max_bytes: int
+                       ) -> None:
+        for doc, size in entries:
+            self.journal_add(doc, size, max_entries, max_bytes)
+
     def journal_entries(self, limit: int | None = None) -> list[tuple[int, str]]:
         with self._lock:
             newest = list(reversed(self._journal))
@@ -302,6 +315,7 @@ class MemoryStore:
             self._journal.clear()
             self._journal_bytes = 0
             self._state = new_state(self._state, time.time())
+            self._horizon = -math.inf
 
     def close(self) -> None:
         pass

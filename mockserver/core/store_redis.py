@@ -273,6 +273,14 @@ class RedisStore:
             keys=[self._k("journal"), self._k("journal-seq"), self._k("journal-bytes")],
             args=[doc, size, max_entries, max_bytes]))
 
+    def journal_extend(self, entries: list[tuple[str, int]], max_entries: int, max_bytes: int
+                       ) -> None:
+        keys = [self._k("journal"), self._k("journal-seq"), self._k("journal-bytes")]
+        pipe = self._r.pipeline(transaction=False)
+        for doc, size in entries:
+            self._journal(keys=keys, args=[doc, size, max_entries, max_bytes], client=pipe)
+        pipe.execute()
+
     def journal_entries(self, limit: int | None = None) -> list[tuple[int, str]]:
         found = self._r.xrevrange(self._k("journal"), "+", "-", count=limit)
         return [(int(entry_id.split("-")[0]), fields["doc"]) for entry_id, fields in found]

@@ -264,6 +264,16 @@ class SqliteStore:
                 self._trim_journal(db, max_entries, max_bytes)
         return int(entry_id or 0)
 
+    def journal_extend(self, entries: list[tuple[str, int]], max_entries: int, max_bytes: int
+                       ) -> None:
+        with self._tx() as db:
+            db.executemany("INSERT INTO journal (size, doc) VALUES (?, ?)",
+                           [(size, doc) for doc, size in entries])
+            self._journal_since_trim += len(entries)
+            if self._journal_since_trim >= 50 or any(s > max_bytes // 50 for _, s in entries):
+                self._journal_since_trim = 0
+                self._trim_journal(db, max_entries, max_bytes)
+
     @staticmethod
     def _trim_journal(db: sqlite3.Connection, max_entries: int, max_bytes: int) -> None:
         db.execute("DELETE FROM journal WHERE id <= (SELECT MAX(id) FROM journal) - ?",
