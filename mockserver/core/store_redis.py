@@ -94,6 +94,11 @@ return false
 """
 
 
+def _strs(found: Any) -> list[str]:
+    """redis-py types its answers loosely: member lists as the strings they are here."""
+    return [str(item) for item in found]
+
+
 def _state(flat: list[Any]) -> dict[str, float]:
     found = {str(flat[i]): float(flat[i + 1]) for i in range(0, len(flat), 2)}
     return {k: found.get(k, 0.0) for k in STATE_FIELDS}
@@ -153,7 +158,7 @@ class RedisStore:
 
     def list_tasks(self, vendor: str | None = None, limit: int = 1000) -> list[Task]:
         index = self._k("tasks") if vendor is None else self._k("tasks", vendor)
-        return self._tasks(self._r.zrevrange(index, 0, limit - 1)) if limit > 0 else []
+        return self._tasks(_strs(self._r.zrevrange(index, 0, limit - 1))) if limit > 0 else []
 
     def busy_end(self, vendor: str, account: str, pool: str, now: float, slots: int
                  ) -> float | None:
@@ -168,7 +173,7 @@ class RedisStore:
     def waiting_tasks(self, vendor: str, account: str, pool: str, now: float) -> list[Task]:
         ids = self._r.zrangebyscore(self._account("waits", vendor, account, pool),
                                     f"({now!r}", f"({STALLED!r}")
-        return self._tasks(ids)
+        return self._tasks(_strs(ids))
 
     @contextmanager
     def account_lock(self, vendor: str, account: str, pool: str) -> Iterator[None]:
@@ -185,7 +190,7 @@ class RedisStore:
                 pass
 
     def sweep(self, now: float, limit: int = 1000) -> int:
-        ids = self._r.zrangebyscore(self._k("expiry"), "-inf", now, start=0, num=limit)
+        ids = _strs(self._r.zrangebyscore(self._k("expiry"), "-inf", now, start=0, num=limit))
         tasks = self._tasks(ids)
         if not ids:
             return 0
@@ -211,7 +216,7 @@ class RedisStore:
         return None if doc is None else json.loads(doc)  # type: ignore[no-any-return]
 
     def list_records(self, kind: str) -> list[dict[str, Any]]:
-        ids = self._r.zrange(self._k("rs", kind), 0, -1)
+        ids = _strs(self._r.zrange(self._k("rs", kind), 0, -1))
         if not ids:
             return []
         return [json.loads(d) for d in self._r.hmget(self._k("r", kind), ids) if d is not None]
@@ -223,7 +228,8 @@ class RedisStore:
         return bool(pipe.execute()[0])
 
     def get_meta(self, key: str) -> str | None:
-        return self._r.hget(self._k("meta"), key)  # type: ignore[no-any-return]
+        value = self._r.hget(self._k("meta"), key)
+        return None if value is None else str(value)
 
     def set_meta(self, key: str, value: str) -> None:
         self._r.hset(self._k("meta"), key, value)
@@ -282,8 +288,8 @@ class RedisStore:
         pipe.execute()
 
     def journal_entries(self, limit: int | None = None) -> list[tuple[int, str]]:
-        found = self._r.xrevrange(self._k("journal"), "+", "-", count=limit)
-        return [(int(entry_id.split("-")[0]), fields["doc"]) for entry_id, fields in found]
+        found: Any = self._r.xrevrange(self._k("journal"), "+", "-", count=limit)
+        return [(int(str(entry_id).split("-")[0]), str(fields["doc"])) for entry_id, fields in found]
 
     def due_put(self, queue: str, item_id: str, due_at: float) -> None:
         pipe = self._r.pipeline(transaction=True)

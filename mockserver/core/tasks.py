@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Callable
-from dataclasses import dataclass, field, fields
 from contextlib import AbstractContextManager
+from dataclasses import dataclass, field, fields
 from typing import Any, Protocol
 
 from .clock import Clock
