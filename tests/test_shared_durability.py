@@ -32,20 +32,55 @@ def receiver() -> Iterator[CallbackReceiver]:
         yield running
 
 
-@pytest.fixture
-def image_url() -> Iterator[str]:
-    """A face photo on a plain loopback file server, reachable whichever instance survives."""
+def file_server(delay: float = 0.0) -> http.server.ThreadingHTTPServer:
+    """The fixture images on a plain loopback file server (each answer `delay` s late)."""
     class Quiet(http.server.SimpleHTTPRequestHandler):
+        def do_GET(self) -> None:  # noqa: N802 (http.server's naming)
+            time.sleep(delay)
+            super().do_GET()
+
         def log_message(self, *args: Any) -> None:
             pass
 
     handler = functools.partial(Quiet, directory=str(fixtures_root() / "images"))
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server
+
+
+@pytest.fixture
+def image_url() -> Iterator[str]:
+    """A face photo reachable whichever instance survives."""
+    server = file_server()
     yield f"http://127.0.0.1:{server.server_address[1]}/face.jpg"
     server.shutdown()
     server.server_close()
+
+
+def test_gptge_callbacks_survive_kill_9_before_processing(tmp_path: Path,
+                                                         receiver: CallbackReceiver) -> None:
+    """Issue 15 item 2: the photos are still downloading when the process dies; after the
+    restart every callback is delivered, with a rendered photo."""
+    slow = file_server(delay=3.0)
+    url = f"http://127.0.0.1:{slow.server_address[1]}/face.jpg"
+    db = f"sqlite:{tmp_path / 'mock.db'}"
+    server = ServerProcess(db).start()
+    with httpx.Client(base_url=server.base_url, timeout=30) as client:
+        ids = [client.post("/task/pic/idphoto", headers={"Authorization": f"Bearer sk-p{n}"},
+                           data={"image_url": url, "callback_url": receiver.url}
+                           ).json()["data"]["task_id"] for n in range(4)]
+    server.kill9()
+    with ServerProcess(db, port=server.port) as again, \
+            httpx.Client(base_url=again.base_url, timeout=30) as client:
+        client.post("/__admin/clock/advance", json={"seconds": 5}).raise_for_status()
+        deadline = time.monotonic() + 60
+        while {task_of(b) for b in receiver.bodies} < set(ids) and time.monotonic() < deadline:
+            client.post("/__admin/callbacks/drain")
+            time.sleep(0.2)
+    slow.shutdown()
+    slow.server_close()
+    states = {task_of(b): b["data"]["state"] for b in receiver.bodies}
+    assert states == {task_id: 1 for task_id in ids}
 
 
 class Load:
