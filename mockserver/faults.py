@@ -24,7 +24,7 @@ import anyio
 
 from .core.errors import VendorError
 from .core.journal import fields_match, request_document
-from .core.rulebook import RuleBook, roll
+from .core.rulebook import Counts, RuleBook, roll
 from .core.tasks import Task, Timing
 
 if TYPE_CHECKING:
@@ -74,18 +74,35 @@ class FaultRule:
     code: str | None = None
     message: str | None = None
     latency: tuple[float, float] | None = None
-    times: int | None = None  # firings (left, once listed); None: until removed
+    limit: int | None = None  # the rule's `times` as given; None: until removed
     probability: float = 1.0
     seed: str = ""
-    matched: int = 0
-    fired: int = 0
     # The shared counters (core/rulebook.py); unset for a rule that was only parsed.
     book: RuleBook[FaultRule] | None = field(default=None, repr=False, compare=False)
     _last_firing: int = field(default=0, repr=False, compare=False)
 
     @property
+    def times(self) -> int | None:
+        """Firings left (shared by every instance); None: until removed."""
+        return self._counts().left
+
+    @property
+    def matched(self) -> int:
+        return self._counts().matched
+
+    @property
+    def fired(self) -> int:
+        return self._counts().fired
+
+    @property
     def active(self) -> bool:
-        return self.times is None or self.times > 0
+        left = self.times
+        return left is None or left > 0
+
+    def _counts(self) -> Counts:
+        if self.book is None:
+            return Counts(0, 0, self.limit)
+        return self.book.counts(self.id, self.limit)
 
     def matches(self, facts: Facts) -> bool:
         """Whether the rule applies to `facts` (the shared counters decide if it fires)."""
@@ -101,7 +118,7 @@ class FaultRule:
         """Count a match; roll the seeded die; spend one firing if it comes up (shared by
         every instance on the store)."""
         assert self.book is not None, "a parsed rule that was never added cannot fire"
-        firing = self.book.fire(self.id, self.times, self.probability, self.seed or self.id)
+        firing = self.book.fire(self.id, self.limit, self.probability, self.seed or self.id)
         if firing is None:
             return False
         self._last_firing = firing
@@ -114,16 +131,15 @@ class FaultRule:
                                                         self._last_firing).uniform(low, high)
 
     def to_dict(self) -> dict[str, Any]:
-        if self.book is not None:
-            counts = self.book.counts(self.id, self.times)
-            self.matched, self.fired, self.times = counts.matched, counts.fired, counts.left
+        counts = self._counts()
         return {
             "id": self.id, "vendor": self.vendor, "effect": self.effect,
             "operation": self.operation, "account": self.account, "body": self.body,
             "code": self.code, "message": self.message,
             "latency": list(self.latency) if self.latency else None,
-            "times": self.times, "probability": self.probability, "seed": self.seed or self.id,
-            "matched": self.matched, "fired": self.fired, "active": self.active,
+            "times": counts.left, "probability": self.probability, "seed": self.seed or self.id,
+            "matched": counts.matched, "fired": counts.fired,
+            "active": counts.left is None or counts.left > 0,
         }
 
 
@@ -156,7 +172,7 @@ class Faults:
 
     def add(self, doc: Mapping[str, Any], standing: str | None = None) -> FaultRule:
         rule = parse_rule(doc, "new", self.emulator.providers)  # refuse a bad rule first
-        rule_id = self.book.add(doc, rule.times, standing=standing)
+        rule_id = self.book.add(doc, rule.limit, standing=standing)
         return self.get(rule_id) or self._parse(doc, rule_id)
 
     def load_standing(self, docs: Iterable[Mapping[str, Any]]) -> None:
@@ -325,7 +341,7 @@ def parse_rule(doc: Mapping[str, Any], rule_id: str, providers: Mapping[str, Pro
         code=_code(doc.get("code"), effect, provider),
         message=_optional_str(doc, "message"),
         latency=_latency(doc.get("latency"), effect),
-        times=_times(doc.get("times")),
+        limit=_times(doc.get("times")),
         probability=_probability(doc.get("probability", 1.0)),
         seed="" if doc.get("seed") is None else str(doc["seed"]),
     )
