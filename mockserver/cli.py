@@ -10,7 +10,7 @@ from dataclasses import replace
 
 from . import __version__
 from .settings import DEFAULT_DATA_DIR, Settings, load_settings
-from .workers import refusal, run_workers
+from .workers import refusal, reserve_port, run_workers
 
 DEFAULT_SERVE_STORE = f"sqlite:{DEFAULT_DATA_DIR / 'mockserver.db'}"
 
@@ -64,7 +64,8 @@ def serve(args: argparse.Namespace) -> None:
     logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s %(message)s")
     sockets = []
     if settings.port == 0:  # bind first, so the banner and result URLs carry the real port
-        sock = socket.create_server((settings.host, 0))
+        sock = reserve_port(settings.host) if args.workers > 1 else socket.create_server(
+            (settings.host, 0))
         settings = replace(settings, port=sock.getsockname()[1])
         sockets.append(sock)
     try:

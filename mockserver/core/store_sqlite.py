@@ -6,6 +6,10 @@ commit returns); only an OS crash could lose the last transactions. Sections tha
 atomic across processes (scheduling an account, a rate window, a counter, a claim) run in one
 `BEGIN IMMEDIATE` transaction. `PRAGMA data_version` tells, without reading a table, whether
 another process committed anything since we last looked: the cheap check behind `poll_state`.
+
+Each thread has its own connection (WAL readers never wait for the writer), and a write that
+finds the database locked by another process is retried every fraction of a millisecond
+rather than through SQLite's busy handler, which sleeps 1 ms and more at a time.
 """
 from __future__ import annotations
 
@@ -14,15 +18,16 @@ import math
 import sqlite3
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from .store import STATE_FIELDS, new_state
 from .tasks import STALLED, Task
 
 SCHEMA_VERSION = 2
+T = TypeVar("T")
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS tasks (
     id TEXT PRIMARY KEY, vendor TEXT NOT NULL, account TEXT NOT NULL, pool TEXT NOT NULL,
@@ -56,19 +61,55 @@ CREATE INDEX IF NOT EXISTS tasks_expiry ON tasks (expires_at);
 _ACCOUNT = "vendor = ? AND account = ? AND pool = ?"
 
 
+LOCKED_RETRY_SECONDS = 30.0
+
+
+def _locked(error: sqlite3.OperationalError) -> bool:
+    text = str(error)
+    return "locked" in text or "busy" in text
+
+
+class _Connection(threading.local):
+    db: sqlite3.Connection | None = None
+    depth = 0  # nesting of transactions
+    data_version = -1
+
+
 class SqliteStore:
     def __init__(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         self.path = path
-        self._lock = threading.RLock()
-        self._depth = 0  # nesting of transactions on this connection
-        self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None,
-                                   timeout=30.0)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA synchronous=NORMAL")
+        self._local = _Connection()
+        self._all: list[sqlite3.Connection] = []
+        self._all_lock = threading.Lock()
         self._migrate()
-        self._data_version = -1
         self._journal_since_trim = 0
+
+    @property
+    def _db(self) -> sqlite3.Connection:
+        db = self._local.db
+        if db is None:
+            db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None,
+                                 timeout=0)
+            self._retry(lambda: db.execute("PRAGMA journal_mode=WAL"))
+            db.execute("PRAGMA synchronous=NORMAL")
+            self._local.db = db
+            with self._all_lock:
+                self._all.append(db)
+        return db
+
+    @staticmethod
+    def _retry(action: Callable[[], T]) -> T:
+        """Run `action`, again and again while another process holds the write lock."""
+        deadline, pause = time.monotonic() + LOCKED_RETRY_SECONDS, 0.0001
+        while True:
+            try:
+                return action()
+            except sqlite3.OperationalError as error:
+                if not _locked(error) or time.monotonic() > deadline:
+                    raise
+            time.sleep(pause)
+            pause = min(pause * 2, 0.002)
 
     def _migrate(self) -> None:
         with self._tx():
@@ -105,24 +146,26 @@ class SqliteStore:
     @contextmanager
     def _tx(self) -> Iterator[sqlite3.Connection]:
         """One IMMEDIATE transaction (nested calls join the outer one)."""
-        with self._lock:
-            if self._depth == 0:
-                self._db.execute("BEGIN IMMEDIATE")
-            self._depth += 1
-            try:
-                yield self._db
-            except BaseException:
-                self._depth -= 1
-                if self._depth == 0:
-                    self._db.execute("ROLLBACK")
-                raise
-            self._depth -= 1
-            if self._depth == 0:
-                self._db.execute("COMMIT")
+        db, local = self._db, self._local
+        if local.depth == 0:
+            self._retry(lambda: db.execute("BEGIN IMMEDIATE"))
+        local.depth += 1
+        try:
+            yield db
+        except BaseException:
+            local.depth -= 1
+            if local.depth == 0:
+                db.execute("ROLLBACK")
+            raise
+        local.depth -= 1
+        if local.depth == 0:
+            self._retry(lambda: db.execute("COMMIT"))
 
     def _run(self, sql: str, args: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
-        with self._lock:
-            return self._db.execute(sql, args).fetchall()
+        db = self._db
+        if self._local.depth:  # inside our transaction: nobody else can hold the lock
+            return db.execute(sql, args).fetchall()
+        return self._retry(lambda: db.execute(sql, args).fetchall())
 
     # --- tasks ------------------------------------------------------------------------------
 
@@ -172,6 +215,9 @@ class SqliteStore:
             yield
 
     def sweep(self, now: float, limit: int = 1000) -> int:
+        if not self._run("SELECT 1 FROM tasks WHERE expires_at <= ? UNION ALL SELECT 1 FROM rates"
+                         " WHERE last <= ? LIMIT 1", (now, now - 1.0)):
+            return 0  # nothing to do: take no write lock
         with self._tx() as db:
             gone = db.execute("DELETE FROM tasks WHERE rowid IN (SELECT rowid FROM tasks"
                               " WHERE expires_at <= ? LIMIT ?)", (now, limit)).rowcount
@@ -194,10 +240,9 @@ class SqliteStore:
         return [json.loads(r[0]) for r in rows]
 
     def delete_record(self, kind: str, record_id: str) -> bool:
-        with self._lock:
-            gone = self._db.execute("DELETE FROM records WHERE kind = ? AND id = ?",
-                                    (kind, record_id)).rowcount
-        return bool(gone)
+        rows = self._run("DELETE FROM records WHERE kind = ? AND id = ? RETURNING id",
+                         (kind, record_id))
+        return bool(rows)
 
     def get_meta(self, key: str) -> str | None:
         rows = self._run("SELECT value FROM meta WHERE key = ?", (key,))
@@ -227,12 +272,11 @@ class SqliteStore:
         return {k: found.get(k, 0.0) for k in STATE_FIELDS}
 
     def poll_state(self, known_version: float) -> dict[str, float] | None:
-        with self._lock:
-            version = self._db.execute("PRAGMA data_version").fetchone()[0]
-            if version == self._data_version:
-                return None  # nobody else committed anything since the last look
-            self._data_version = version
-            current = self.state()
+        version = self._run("PRAGMA data_version")[0][0]
+        if version == self._local.data_version:
+            return None  # no other connection committed anything since this one looked
+        self._local.data_version = version
+        current = self.state()
         return None if current["v"] == known_version else current
 
     def state_add(self, field: str, delta: float) -> dict[str, float]:
@@ -297,6 +341,9 @@ class SqliteStore:
 
     def due_claim(self, queue: str, now: float, owner: str, lease_until: float, limit: int
                   ) -> list[str]:
+        if not self._run("SELECT 1 FROM due WHERE queue = ? AND due_at <= ? AND lease_until <= ?"
+                         " LIMIT 1", (queue, now, time.time())):
+            return []  # nothing due: take no write lock
         with self._tx() as db:
             rows = db.execute("SELECT id FROM due WHERE queue = ? AND due_at <= ? AND"
                               " lease_until <= ? ORDER BY due_at LIMIT ?",
@@ -326,5 +373,8 @@ class SqliteStore:
                            new_state(previous, time.time()).items())
 
     def close(self) -> None:
-        with self._lock:
-            self._db.close()
+        with self._all_lock:
+            for db in self._all:
+                db.close()
+            self._all.clear()
+        self._local = _Connection()
