@@ -110,33 +110,47 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--seconds", type=float, default=5.0)
     parser.add_argument("--connections", type=int, default=32)
+    parser.add_argument("--rounds", type=int, default=2,
+                        help="each setup measured this many times, interleaved; means reported")
     args = parser.parse_args()
     if shutil.which("wrk") is None:
         print("bench_workers: wrk is not installed (python3 dev.py bench installs it)")
         return 1
     flags = ("--no-limits",)
-    results: dict[str, dict[str, Figure]] = {}
-    with tempfile.TemporaryDirectory(prefix="bench-workers-") as tmp:
+    runs: dict[str, list[dict[str, Figure]]] = {}
+    with tempfile.TemporaryDirectory(prefix="bench-workers-") as tmp, RedisServer() as redis_server:
         script = Path(tmp) / "submit.lua"
         script.write_text(SUBMIT_LUA)
-        print(f"bench_workers: wrk -t1 -c{args.connections} -d{args.seconds:g}s per figure, "
-              f"{time.strftime('%Y-%m-%d')}", flush=True)
-        for workers in (1, 2, 4):
-            db = Path(tmp) / f"w{workers}.db"
-            results[f"sqlite x{workers}"] = measure(
-                f"SQLite, {workers} worker(s)", [ServerProcess(f"sqlite:{db}", workers=workers,
-                                                               extra=flags)],
-                args.seconds, args.connections, script)
-        with RedisServer() as redis_server:
+        print(f"bench_workers: wrk -t1 -c{args.connections} -d{max(1, round(args.seconds))}s per "
+              f"figure, {args.rounds} interleaved rounds, {time.strftime('%Y-%m-%d')}, load "
+              f"average {Path('/proc/loadavg').read_text().split()[0]}", flush=True)
+        for round_number in range(args.rounds):
+            for workers in (1, 2, 4):
+                db = Path(tmp) / f"w{workers}-{round_number}.db"
+                runs.setdefault(f"sqlite x{workers}", []).append(measure(
+                    f"SQLite, {workers} worker(s)",
+                    [ServerProcess(f"sqlite:{db}", workers=workers, extra=flags)],
+                    args.seconds, args.connections, script))
             for count in (1, 2):
                 subprocess.run(["redis-cli", "-p", str(redis_server.port), "flushall"],
                                capture_output=True)
-                results[f"redis x{count}"] = measure(
+                runs.setdefault(f"redis x{count}", []).append(measure(
                     f"Redis, {count} instance(s)",
                     [ServerProcess(redis_server.url, extra=flags) for _ in range(count)],
-                    args.seconds, args.connections, script)
-    print_table(results)
+                    args.seconds, args.connections, script))
+    print_table({name: mean(figures) for name, figures in runs.items()})
+    print(f"load average at the end: {Path('/proc/loadavg').read_text().split()[0]} (2 cores)")
     return 0
+
+
+def mean(runs: list[dict[str, Figure]]) -> dict[str, Figure]:
+    def average(kind: str) -> Figure:
+        found = [r[kind] for r in runs]
+        return Figure(sum(f.rps for f in found) / len(found),
+                      sum(f.p50_ms for f in found) / len(found),
+                      sum(f.p99_ms for f in found) / len(found), sum(f.errors for f in found))
+
+    return {"query": average("query"), "submit": average("submit")}
 
 
 def print_table(results: dict[str, dict[str, Figure]]) -> None:

@@ -7,9 +7,11 @@ atomic across processes (scheduling an account, a rate window, a counter, a clai
 `BEGIN IMMEDIATE` transaction. `PRAGMA data_version` tells, without reading a table, whether
 another process committed anything since we last looked: the cheap check behind `poll_state`.
 
-Each thread has its own connection (WAL readers never wait for the writer), and a write that
-finds the database locked by another process is retried every fraction of a millisecond
-rather than through SQLite's busy handler, which sleeps 1 ms and more at a time.
+Each thread has its own connection (WAL readers never wait for the writer). On the main
+thread (the event loop of a `serve` worker) a write that finds the database locked by another
+process is retried every fraction of a millisecond, rather than through SQLite's busy handler,
+which sleeps 1 ms and more at a time; other threads (the journal's batch writer) use the busy
+handler, which waits without holding the GIL, so they do not take turns with the event loop.
 """
 from __future__ import annotations
 
@@ -83,14 +85,14 @@ class SqliteStore:
         self._all: list[sqlite3.Connection] = []
         self._all_lock = threading.Lock()
         self._migrate()
-        self._journal_since_trim = 0
 
     @property
     def _db(self) -> sqlite3.Connection:
         db = self._local.db
         if db is None:
+            main = threading.current_thread() is threading.main_thread()
             db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None,
-                                 timeout=0)
+                                 timeout=0 if main else LOCKED_RETRY_SECONDS)
             self._retry(lambda: db.execute("PRAGMA journal_mode=WAL"))
             db.execute("PRAGMA synchronous=NORMAL")
             self._local.db = db
@@ -302,10 +304,7 @@ class SqliteStore:
         with self._tx() as db:
             entry_id = db.execute("INSERT INTO journal (size, doc) VALUES (?, ?)",
                                   (size, doc)).lastrowid
-            self._journal_since_trim += 1
-            if self._journal_since_trim >= 50 or size > max_bytes // 50:
-                self._journal_since_trim = 0
-                self._trim_journal(db, max_entries, max_bytes)
+            self._trim_journal(db, size, max_entries, max_bytes)
         return int(entry_id or 0)
 
     def journal_extend(self, entries: list[tuple[str, int]], max_entries: int, max_bytes: int
@@ -313,22 +312,35 @@ class SqliteStore:
         with self._tx() as db:
             db.executemany("INSERT INTO journal (size, doc) VALUES (?, ?)",
                            [(size, doc) for doc, size in entries])
-            self._journal_since_trim += len(entries)
-            if self._journal_since_trim >= 50 or any(s > max_bytes // 50 for _, s in entries):
-                self._journal_since_trim = 0
-                self._trim_journal(db, max_entries, max_bytes)
+            self._trim_journal(db, sum(size for _, size in entries), max_entries, max_bytes)
 
     @staticmethod
-    def _trim_journal(db: sqlite3.Connection, max_entries: int, max_bytes: int) -> None:
-        db.execute("DELETE FROM journal WHERE id <= (SELECT MAX(id) FROM journal) - ?",
-                   (max_entries,))
-        row = db.execute("SELECT id FROM (SELECT id, SUM(size) OVER (ORDER BY id DESC) AS total"
-                         " FROM journal) WHERE total > ? LIMIT 1", (max_bytes,)).fetchone()
-        if row:
-            db.execute("DELETE FROM journal WHERE id <= ?", (row[0],))
+    def _trim_journal(db: sqlite3.Connection, added: int, max_entries: int, max_bytes: int
+                      ) -> None:
+        """Keep both bounds with a running byte total (a counter), never a scan."""
+        total = db.execute("INSERT INTO counters VALUES ('journal.bytes', ?) ON CONFLICT (name)"
+                           " DO UPDATE SET value = value + excluded.value RETURNING value",
+                           (added,)).fetchone()[0]
+        newest = db.execute("SELECT MAX(id) FROM journal").fetchone()[0] or 0
+        cut = newest - max_entries  # ids at or below are beyond the entry bound
+        while True:
+            oldest = db.execute("SELECT id, size FROM journal ORDER BY id LIMIT 64").fetchall()
+            drop = [(i, size) for i, size in oldest if i <= cut]
+            for i, size in oldest[len(drop):]:
+                if total - sum(s for _, s in drop) <= max_bytes:
+                    break
+                drop.append((i, size))
+            if not drop:
+                break
+            db.execute("DELETE FROM journal WHERE id <= ?", (drop[-1][0],))
+            freed = sum(size for _, size in drop)
+            total -= freed
+            db.execute("UPDATE counters SET value = value - ? WHERE name = 'journal.bytes'",
+                       (freed,))
+            if len(drop) < len(oldest):
+                break
 
     def journal_entries(self, limit: int | None = None) -> list[tuple[int, str]]:
-        # Trimming runs every 50 entries: show no more than the bounds allow meanwhile.
         rows = self._run("SELECT id, doc FROM journal ORDER BY id DESC LIMIT ?",
                          (-1 if limit is None else limit,))
         return [(int(i), str(d)) for i, d in rows]
