@@ -29,7 +29,8 @@ import startup  # noqa: E402
 import throughput  # noqa: E402
 from servers import HERE  # noqa: E402
 
-SECTIONS = ("throughput", "gc", "startup", "scale", "pipeline", "dashboard")
+SECTIONS = ("throughput", "gc", "startup", "scale", "workers", "store_scale", "pipeline",
+            "dashboard")
 
 
 def options(argv: list[str] | None) -> argparse.Namespace:
@@ -105,6 +106,14 @@ def main(argv: list[str] | None = None) -> int:
     if "pipeline" in chosen:
         print("\nimage pipeline (in-process)", flush=True)
         report["pipeline"] = pipeline(1.0 if opts.quick else 3.0)
+    if "workers" in chosen:
+        print("\nworkers and instances on a shared store (wrk)", flush=True)
+        report["workers"] = run_script("bench_workers.py", *(
+            ["--seconds", "1", "--rounds", "1"] if opts.quick else []))
+    if "store_scale" in chosen:
+        print("\nthe engine's submit and query as each store grows", flush=True)
+        report["store_scale"] = run_script("bench_store_scale.py", *(
+            ["--sizes", "1,1000", "--redis-max", "1000"] if opts.quick else []))
     if "dashboard" in chosen:
         print("\ndashboard pages with many tasks (in-process, each store)", flush=True)
         report["dashboard"] = run_script("bench_dashboard.py", *(

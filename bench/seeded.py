@@ -69,7 +69,7 @@ def rss_mb() -> float:
 
 
 def seed_sqlite(path: str, n: int, queued: int) -> None:
-    from mockserver.core.store import open_store
+    from mockserver.core.stores import open_store
 
     store = open_store(f"sqlite:{path}")
     seconds = fill(store, n, queued, time.time())

@@ -12,10 +12,12 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from contextlib import asynccontextmanager
 
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
+from .core.shared import RefreshEachRequest
 from .dashboard import dashboard_routes
 from .emulator import Emulator
 from .features import Feature
@@ -68,7 +70,8 @@ def create_app(settings: Settings | None = None, emulator: Emulator | None = Non
         finally:
             await emulator.stop()
 
-    app = Starlette(routes=routes, lifespan=lifespan)
+    app = Starlette(routes=routes, lifespan=lifespan,  # changes from other instances first:
+                    middleware=[Middleware(RefreshEachRequest, shared=emulator.shared)])
     app.state.emulator = emulator
     emulator.app = app
     return app

@@ -11,6 +11,7 @@ from dataclasses import replace
 from . import __version__
 from .serving import DEFAULT_SERVE_STORE, banner, serve_app
 from .settings import load_settings
+from .workers import refusal, reserve_port, run_workers
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -20,7 +21,10 @@ def _parser() -> argparse.ArgumentParser:
     serve = commands.add_parser("serve", help="run the emulator")
     serve.add_argument("--host", help="bind address (default 127.0.0.1)")
     serve.add_argument("--port", type=int, help="port (default 8000; 0 picks a free one)")
-    serve.add_argument("--store", help=f"'memory' or 'sqlite:PATH' (default {DEFAULT_SERVE_STORE})")
+    serve.add_argument("--store", help="'memory', 'sqlite:PATH' or 'redis://HOST:PORT/DB' "
+                       f"(default {DEFAULT_SERVE_STORE})")
+    serve.add_argument("--workers", type=int, default=1,
+                       help="worker processes sharing the store (SQLite or Redis; default 1)")
     serve.add_argument("--time-scale", type=float, help="emulated seconds per real second")
     serve.add_argument("--public-url", help="base URL put into result and callback URLs")
     serve.add_argument("--config", dest="config_path", help="TOML configuration file")
@@ -41,7 +45,8 @@ def _parser() -> argparse.ArgumentParser:
 def serve(args: argparse.Namespace) -> None:
     from .app import create_app
 
-    flags = {k: v for k, v in vars(args).items() if k not in {"command", "log_level", "server"}}
+    flags = {k: v for k, v in vars(args).items()
+             if k not in {"command", "log_level", "server", "workers"}}
     if args.server == "granian":
         from .granian_server import run
 
@@ -50,17 +55,31 @@ def serve(args: argparse.Namespace) -> None:
         settings = load_settings(flags, default_store=DEFAULT_SERVE_STORE)
     except (ValueError, OSError) as error:  # a bad config file: one line, no traceback
         sys.exit(f"mockserver: {error}")
+    problem = refusal(settings, args.workers)
+    if problem is not None:
+        print(f"mockserver: {problem}", file=sys.stderr)
+        sys.exit(2)
     logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s %(message)s")
     sockets = []
     if settings.port == 0:  # bind first, so the banner and result URLs carry the real port
-        sock = socket.create_server((settings.host, 0))
+        sock = reserve_port(settings.host) if args.workers > 1 else socket.create_server(
+            (settings.host, 0))
+        # Accepted sockets inherit it; asyncio sets it only on sockets whose proto says TCP
+        # (create_server's is 0): without it each answer waits ~40 ms (Nagle, delayed ACK).
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         settings = replace(settings, port=sock.getsockname()[1])
         sockets.append(sock)
     try:
         app = create_app(settings)
-    except ValueError as error:  # a bad option, account table or standing fault rule
-        sys.exit(f"mockserver: {error}")
+    except ValueError as error:  # a bad option, account table, standing fault rule, store
+        print(f"mockserver: {error}", file=sys.stderr)
+        sys.exit(2)
     print(banner(settings, list(app.state.emulator.providers.values())), flush=True)
+    if args.workers > 1:
+        print(f"  workers: {args.workers} processes on the shared store", flush=True)
+        app.state.emulator.store.close()
+        run_workers(settings, args.workers, args.log_level, sockets[0] if sockets else None)
+        return
     serve_app(app, settings, args.log_level, sockets)
 
 

@@ -15,7 +15,7 @@ from .core.callbacks import CallbackDispatcher
 from .core.errors import VendorError
 from .core.runtime import Runtime
 from .core.schemas import SchemaRegistry
-from .core.tasks import State, Task, Timing
+from .core.tasks import Task, Timing
 from .providers import build_providers, vendor_packages
 from .providers.base import Provider
 from .settings import Settings
@@ -52,8 +52,8 @@ class Emulator(Runtime):
         providers = [self.providers[vendor]] if vendor in self.providers else self.providers.values()
         return next((found for p in providers if (found := p.claimed_account(headers))), None)
 
-    def reset(self) -> None:
-        super().reset()
+    def _reset_local(self) -> None:
+        super()._reset_local()
         for provider in self.providers.values():
             provider.reset()
 
@@ -64,8 +64,9 @@ class Emulator(Runtime):
         cap = provider.queue_cap(task.pool)
         if cap is None or not self.settings.limits_enabled:
             return
-        now = self.clock.now()
-        waiting = [t for t in self.store.account_tasks(task.vendor, task.account, task.pool, now)
-                   if t.id != task.id and t.state_at(now) is State.QUEUED]
-        if len(waiting) >= cap:
+        # Counted in the store's index of queue entries, up to the cap: the cost does not grow
+        # with the tasks the account (or the store) holds.
+        waiting = self.store.queued_count(task.vendor, task.account, task.pool, self.clock.now(),
+                                          cap)
+        if waiting >= cap:
             raise VendorError(provider.queue_full_code())

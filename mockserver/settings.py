@@ -27,6 +27,7 @@ class Settings:
     credentials: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
     limits_enabled: bool = True
     journal_size: int = 5000
+    journal_bytes: int = 32 * 1024 * 1024  # the journal's second bound (issue 15)
     validate_responses: bool = False
     vendors: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     faults: tuple[Mapping[str, Any], ...] = ()

@@ -12,6 +12,7 @@ import pytest
 
 from mockserver.app import create_app
 from mockserver.emulator import Emulator
+from mockserver.redis_server import RedisServer
 from mockserver.settings import Settings
 from mockserver.testing import ServerThread
 
@@ -78,6 +79,34 @@ def server(settings: Settings) -> Iterator[ServerThread]:
     _assert_schema_clean(running.emulator)
 
 
-@pytest.fixture(params=["memory", "sqlite"])
+@pytest.fixture(scope="session")
+def redis_server() -> Iterator[RedisServer]:
+    """One real redis-server for the session (Debian's package; `dev.py test` installs it).
+    Missing, it fails the tests that need it: nothing is skipped."""
+    with RedisServer() as running:
+        yield running
+
+
+@pytest.fixture
+def redis_url(redis_server: RedisServer) -> str:
+    """The session's Redis, emptied for this test."""
+    import redis
+
+    with redis.Redis.from_url(redis_server.url) as client:
+        client.flushall()
+    return redis_server.url
+
+
+@pytest.fixture(params=["memory", "sqlite", "redis"])
 def store_spec(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    if request.param == "redis":
+        return str(request.getfixturevalue("redis_url"))
     return "memory" if request.param == "memory" else f"sqlite:{tmp_path / 'store.db'}"
+
+
+@pytest.fixture(params=["sqlite", "redis"])
+def shared_store_spec(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A store several processes can share."""
+    if request.param == "redis":
+        return str(request.getfixturevalue("redis_url"))
+    return f"sqlite:{tmp_path / 'store.db'}"

@@ -6,21 +6,33 @@ created. When the emulated clock reaches `due_at` the dispatcher asks the provid
 POSTs it as JSON and records the attempt. Connection errors and non-2xx answers are retried
 with exponential backoff on the emulated clock, so advancing the clock makes retries due.
 
-Every delivery is a store record (kind `callback`) written before the worker acts and after
-every attempt, so a delivery that was due (or in flight) when the process died is made after
-a restart on the same SQLite store. Receivers may therefore see a body twice; they never miss
-one. The worker sleeps until the earliest due time and wakes early on clock changes.
+Every delivery is a store record (kind `callback`) written when the task is acknowledged and
+after every attempt, and an entry in the store's `callback` due queue. Each worker (of every
+instance on the store) claims due entries with a lease before it attempts them, so each due
+attempt is made once; a worker that dies mid-delivery loses its lease after `LEASE_MARGIN`
+seconds and a survivor (or the restarted server) makes the attempt. Receivers may therefore
+see a body twice; they never miss one. The worker sleeps until the earliest due time, wakes
+early on clock changes, and looks at the store at least every `POLL_SECONDS`.
+
+A provider may define `async prepare_callback(task)`: awaited before the body is built for a
+finished task, it finishes work the body needs (gpt.ge renders the photo there if the process
+that accepted the task died before doing so).
 """
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 import json
 import logging
+import os
+import socket
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import Any, Protocol
+
+import httpx
 
 from .clock import Clock
 from .ids import uuid4
@@ -28,15 +40,16 @@ from .schemas import SchemaRegistry
 from .store import Store
 from .tasks import Task
 
-if TYPE_CHECKING:  # imported with the first delivery: httpx costs ~90 ms of start-up
-    import httpx
-
 log = logging.getLogger("mockserver.callbacks")
 
 KIND = "callback"
 PENDING, DELIVERED, FAILED, DROPPED = "pending", "delivered", "failed", "dropped"
 STALL_RECHECK = 60.0  # emulated seconds between looks at a task that has no end time yet
 MAX_PARALLEL = 8  # concurrent POSTs; one slow receiver must not hold back every other task
+QUEUE = "callback"
+LEASE_MARGIN = 15.0  # real seconds a claim outlives the attempt's timeout
+POLL_SECONDS = 0.25  # other instances schedule and release deliveries too
+DRAIN_LIMIT = 30.0  # real seconds drain() waits for deliveries another instance holds
 
 
 @dataclass(frozen=True)
@@ -61,7 +74,7 @@ class _Provider(Protocol):
 
 
 class CallbackHost(Protocol):
-    """What the dispatcher needs from the emulator (core must not import the providers)."""
+    """What the dispatcher needs from the emulator (core must not import the runtime)."""
 
     @property
     def settings(self) -> _Settings: ...
@@ -96,8 +109,9 @@ class CallbackDispatcher:
                  on_violation: Callable[[dict[str, Any]], None] | None = None) -> None:
         self.host = host
         self.on_violation = on_violation
-        self._due: dict[str, float] = {}  # pending record id -> emulated due time
+        self._owner = f"{socket.gethostname()}:{os.getpid()}:{uuid4()[:8]}"
         self._inflight: dict[str, asyncio.Task[None]] = {}
+        self._preparing: set[asyncio.Task[Any]] = set()
         self._loop: asyncio.AbstractEventLoop | None = None
         self._wake: asyncio.Event | None = None
         self._worker: asyncio.Task[None] | None = None
@@ -127,7 +141,7 @@ class CallbackDispatcher:
                "created_at": self.host.clock.now(), "due_at": due_at, "status": PENDING,
                "next_attempt_at": due_at, "delivered_at": None, "reason": None, "attempts": []}
         self.host.store.put_record(KIND, record_id, doc)
-        self._due[record_id] = due_at
+        self.host.store.due_put(QUEUE, record_id, due_at)
         self._nudge()
         return record_id
 
@@ -163,13 +177,14 @@ class CallbackDispatcher:
         self._loop = asyncio.get_running_loop()
         self._wake = asyncio.Event()
         self._slots = asyncio.Semaphore(MAX_PARALLEL)
-        self._due = {r["id"]: float(r["next_attempt_at"]) for r in self.host.store.list_records(KIND)
-                     if r["status"] == PENDING}
+        self._client = httpx.AsyncClient(trust_env=False)  # callbacks never go through a proxy
+        self._resume()
         self._worker = asyncio.create_task(self._run(), name="callback-dispatcher")
 
     async def stop(self) -> None:
         """Stop sending. Anything unsent stays pending in the store for the next start."""
-        tasks = [t for t in (self._worker, *self._inflight.values()) if t is not None]
+        tasks = [t for t in (self._worker, *self._inflight.values(), *self._preparing)
+                 if t is not None]
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
@@ -179,9 +194,29 @@ class CallbackDispatcher:
         self._loop = self._worker = self._client = None
 
     def reset(self) -> None:
-        """The store was cleared: forget the schedule (in-flight attempts finish unrecorded)."""
+        """The store was cleared: in-flight attempts finish unrecorded."""
         self._generation += 1
-        self._due.clear()
+
+    def _resume(self) -> None:
+        """At start-up: start the work pending bodies need, and queue the pending deliveries
+        of a store written by an older version (it kept only the records)."""
+        store = self.host.store
+        pending = [r for r in store.list_records(KIND) if r["status"] == PENDING]
+        unqueued = store.due_count(QUEUE, float("inf")) == 0
+        for record in pending:
+            if unqueued:
+                store.due_put(QUEUE, record["id"], float(record["next_attempt_at"]))
+            self._prepare_soon(record)
+
+    def _prepare_soon(self, record: dict[str, Any]) -> None:
+        """Resume a provider's unfinished work for a pending delivery (gpt.ge: render)."""
+        provider = self.host.providers.get(record["vendor"])
+        prepare = getattr(provider, "prepare_callback", None)
+        task = self.host.store.get_task(record["task_id"])
+        if prepare is not None and task is not None:
+            job = asyncio.get_running_loop().create_task(prepare(task))
+            self._preparing.add(job)
+            job.add_done_callback(self._preparing.discard)
 
     # ---- the worker ----------------------------------------------------------------------------
 
@@ -203,26 +238,37 @@ class CallbackDispatcher:
         assert self._wake is not None
         while True:
             self._wake.clear()
-            self._launch_due()
             try:
-                await asyncio.wait_for(self._wake.wait(), self._sleep_seconds())
-            except TimeoutError:
-                pass
+                self._launch_due()
+                sleep = self._sleep_seconds()
+            except Exception:  # a store hiccup: try again shortly
+                log.exception("callback dispatcher: could not read the due queue")
+                sleep = POLL_SECONDS
+            # asyncio.timeout, not wait_for: 3.11's wait_for can swallow the cancel of stop()
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(sleep):
+                    await self._wake.wait()
 
-    def _sleep_seconds(self) -> float | None:
-        waiting = [at for rid, at in self._due.items() if rid not in self._inflight]
-        if not waiting:
-            return None
+    def _sleep_seconds(self) -> float:
         clock = self.host.clock
-        return max(0.0, (min(waiting) - clock.now()) / clock.scale) + 0.001
+        due = self.host.store.due_next(QUEUE, time.time())
+        if due is None:
+            return POLL_SECONDS
+        return min(POLL_SECONDS, max(0.0, (due - clock.now()) / clock.scale) + 0.001)
 
     def _launch_due(self) -> None:
-        now = self.host.clock.now()
-        for record_id, at in list(self._due.items()):
-            if at <= now and record_id not in self._inflight:
-                task = asyncio.create_task(self._deliver(record_id))
-                self._inflight[record_id] = task
-                task.add_done_callback(functools.partial(self._finished, record_id))
+        room = MAX_PARALLEL - len(self._inflight)
+        if room <= 0:
+            return
+        lease = time.time() + LEASE_MARGIN + max(self.policy(v).timeout
+                                                 for v in (*self.host.providers, ""))
+        claimed = self.host.store.due_claim(QUEUE, self.host.clock.now(), self._owner, lease, room)
+        for record_id in claimed:
+            if record_id in self._inflight:
+                continue
+            task = asyncio.create_task(self._deliver(record_id))
+            self._inflight[record_id] = task
+            task.add_done_callback(functools.partial(self._finished, record_id))
 
     def _finished(self, record_id: str, _task: object = None) -> None:
         self._inflight.pop(record_id, None)
@@ -230,31 +276,37 @@ class CallbackDispatcher:
             self._wake.set()
 
     async def _drain_here(self) -> None:
+        loop = asyncio.get_running_loop()
+        give_up = loop.time() + DRAIN_LIMIT
         while True:
             self._launch_due()
-            if not self._inflight:
+            if self._inflight:
+                await asyncio.gather(*list(self._inflight.values()), return_exceptions=True)
+                continue
+            now = self.host.clock.now()
+            if self.host.store.due_count(QUEUE, now) == 0 or loop.time() > give_up:
                 return
-            await asyncio.gather(*list(self._inflight.values()), return_exceptions=True)
+            await asyncio.sleep(0.02)  # another instance holds a due delivery: let it finish
 
     async def _deliver(self, record_id: str) -> None:
         assert self._slots is not None
         async with self._slots:
             record = self.get(record_id)
             if record is None or record["status"] != PENDING:
-                self._due.pop(record_id, None)
+                self.host.store.due_remove(QUEUE, record_id)
                 return
             try:
                 await self._attempt(record, manual=False)
             except Exception:  # never let one bad delivery kill the worker
                 log.exception("callback %s: delivery crashed", record_id)
-                self._due.pop(record_id, None)
+                self.host.store.due_remove(QUEUE, record_id)
 
     # ---- one attempt ------------------------------------------------------------------------------
 
     async def _attempt(self, record: dict[str, Any], *, manual: bool
                        ) -> tuple[dict[str, Any] | None, str | None]:
         generation, now = self._generation, self.host.clock.now()
-        body = self._body(record, now)
+        body = await self._body(record, now)
         if isinstance(body, _Later):
             if not manual:
                 record["next_attempt_at"] = body.at
@@ -280,11 +332,15 @@ class CallbackDispatcher:
         self._save(record, generation, due=due)
         return record, None
 
-    def _body(self, record: dict[str, Any], now: float) -> _Body | _Later | _Drop:
+    async def _body(self, record: dict[str, Any], now: float) -> _Body | _Later | _Drop:
         task = self.host.store.get_task(record["task_id"])
         provider = self.host.providers.get(record["vendor"])
         if task is None or provider is None:
             return _Drop("the task or its vendor no longer exists")
+        prepare = getattr(provider, "prepare_callback", None)
+        if prepare is not None and task.state_at(now).terminal:
+            await prepare(task)
+            task = self.host.store.get_task(record["task_id"]) or task
         found = provider.callback_body(task)
         if found is None:
             state = task.state_at(now)
@@ -303,10 +359,7 @@ class CallbackDispatcher:
         return _Body(payload, schema)
 
     async def _post(self, url: str, body: _Body, timeout: float) -> dict[str, Any]:
-        import httpx
-
-        if self._client is None:  # callbacks never go through a proxy
-            self._client = httpx.AsyncClient(trust_env=False)
+        assert self._client is not None
         started = time.perf_counter()
         data = json.dumps(body.payload, ensure_ascii=False).encode()
         try:
@@ -343,6 +396,6 @@ class CallbackDispatcher:
             return  # the emulator was reset while this attempt ran
         self.host.store.put_record(KIND, record["id"], record)
         if due is None:
-            self._due.pop(record["id"], None)
+            self.host.store.due_remove(QUEUE, record["id"])
         else:
-            self._due[record["id"]] = due
+            self.host.store.due_put(QUEUE, record["id"], due)

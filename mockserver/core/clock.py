@@ -2,13 +2,30 @@
 
 Task state is derived from this clock, so `advance()` moves every task forward at once and
 wakes any request that is waiting for a task to finish (sync-style vendor calls).
+
+Attached to a `SharedState` (`attach()`), the origin and offset live in the store: an advance
+adds to the stored offset atomically, and changes made by other workers or instances arrive
+through the state row's listeners, waking this process's waiters too.
 """
 from __future__ import annotations
 
 import asyncio
+import math
 import threading
 import time
 from collections.abc import Callable
+from typing import Protocol
+
+Row = dict[str, float]
+
+
+class SharedState(Protocol):
+    """The shared state row a clock can be attached to (`core.shared.SharedState` is one)."""
+
+    row: Row
+
+    def on_change(self, listener: Callable[[Row, Row], None]) -> None: ...
+    def add(self, field: str, delta: float) -> Row: ...
 
 
 class Clock:
@@ -26,6 +43,23 @@ class Clock:
         self._lock = threading.Lock()
         self._waiters: set[tuple[asyncio.AbstractEventLoop, asyncio.Event]] = set()
         self._listeners: list[Callable[[float], None]] = []
+        self._shared: SharedState | None = None
+        self._recheck = float("inf")  # real seconds between looks while sleeping
+
+    def attach(self, shared: SharedState) -> None:
+        """Keep origin and offset in the store's state row, shared by every instance."""
+        self._shared = shared
+        self._recheck = 1.0  # changes arrive through the state row's poll, this is a backstop
+        with self._lock:
+            self._origin, self._offset = shared.row["clock_origin"], shared.row["clock_offset"]
+        shared.on_change(self._shared_changed)
+
+    def _shared_changed(self, old: dict[str, float], new: dict[str, float]) -> None:
+        if (old["clock_origin"], old["clock_offset"]) == (new["clock_origin"], new["clock_offset"]):
+            return
+        with self._lock:
+            self._origin, self._offset = new["clock_origin"], new["clock_offset"]
+        self._changed()
 
     @property
     def offset(self) -> float:
@@ -40,14 +74,20 @@ class Clock:
         self._listeners.append(listener)
 
     def advance(self, seconds: float) -> float:
-        if seconds < 0:
-            raise ValueError("the clock only moves forward")
+        if not math.isfinite(seconds) or seconds < 0:
+            raise ValueError("the clock only moves forward, by a finite number of seconds")
+        if self._shared is not None:
+            self._shared.add("clock_offset", seconds)  # the listener applies it here
+            return self.now()
         with self._lock:
             self._offset += seconds
         self._changed()
         return self.now()
 
     def reset(self) -> None:
+        if self._shared is not None:
+            self._shared.add("clock_offset", -self._offset)
+            return
         with self._lock:
             self._offset = 0.0
         self._changed()
@@ -76,8 +116,9 @@ class Clock:
             entry = (loop, event)
             with self._lock:
                 self._waiters.add(entry)
-            try:
-                await asyncio.wait_for(event.wait(), timeout=wait_for + 0.001)
+            try:  # a shared clock may be moved by another instance: look again soon
+                async with asyncio.timeout(min(wait_for + 0.001, self._recheck)):
+                    await event.wait()
             except TimeoutError:
                 pass
             finally:

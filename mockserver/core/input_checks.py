@@ -29,9 +29,6 @@ class Verdict:
     run_seconds: float | None = None  # a failed task may end sooner than it would have run
 
 
-Checked = Callable[[Task, Verdict], None]
-
-
 def mark_pending(data: dict[str, Any]) -> dict[str, Any]:
     """Task data for a task whose inputs still have to be checked."""
     return {**data, "inputs": PENDING}
@@ -42,11 +39,9 @@ def needs_check(task: Task) -> bool:
 
 
 class InputChecks:
-    def __init__(self, store: Store, verdict: Callable[[Task], Awaitable[Verdict]],
-                 on_checked: Checked | None = None) -> None:
+    def __init__(self, store: Store, verdict: Callable[[Task], Awaitable[Verdict]]) -> None:
         self._store = store
         self._verdict = verdict
-        self._on_checked = on_checked
         self._running: dict[str, asyncio.Task[None]] = {}
 
     def start(self, task: Task) -> None:
@@ -78,8 +73,6 @@ class InputChecks:
                 task.end_at = task.start_at + verdict.run_seconds
         task.data.update(verdict.data, inputs=CHECKED)
         self._store.put_task(task)
-        if self._on_checked is not None:
-            self._on_checked(task, verdict)
 
     def reset(self) -> None:
         """Forget checks in flight (the emulator was reset; their tasks are gone)."""

@@ -1,21 +1,40 @@
-"""A bounded in-memory journal of every request and the answer given, newest first."""
+"""The journal of every request and the answer given, newest first, kept in the store.
+
+Shared by every worker and instance on the same store, and bounded twice: in entries
+(`journal_size`) and in bytes (`journal_bytes`). A body or answer larger than
+`MAX_FIELD_BYTES` is stored truncated, with its full size in `note` (`body_bytes`,
+`response_bytes`), so one huge upload cannot push everything else out or fill memory.
+
+On a shared store (SQLite, Redis) entries are written in batches, every `FLUSH_SECONDS` or
+`FLUSH_ENTRIES`, so workers do not queue for SQLite's write lock on every request; readers
+first write their own batch and `settle()` waits one interval for the other processes'. An
+entry's `id` is therefore assigned when it is written (it is 0 on the `Entry` that
+`record()` returns while batched), and kill -9 loses at most the last interval's entries.
+"""
 from __future__ import annotations
 
-import itertools
+import asyncio
 import json
 import re
 import threading
-from collections import deque
 from collections.abc import Callable, Mapping
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from difflib import SequenceMatcher
 from email import policy as email_policy
 from email.parser import BytesParser
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs
 
+if TYPE_CHECKING:
+    from .store import Store
+
 SECRET_HEADERS = {"authorization", "x-tc-token", "x-api-key", "cookie"}
+DEFAULT_MAX_BYTES = 32 * 1024 * 1024
+MAX_FIELD_BYTES = 64 * 1024  # a body or answer beyond this is kept as a preview
+PREVIEW_CHARS = 2048
+FLUSH_SECONDS = 0.02
+FLUSH_ENTRIES = 64
 
 
 def mask_headers(headers: dict[str, str]) -> dict[str, str]:
@@ -51,26 +70,94 @@ class Entry:
     note: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        """Shallow (no `dataclasses.asdict`, which deep-copies)."""
+        return {name: getattr(self, name) for name in ENTRY_FIELDS}
+
+
+ENTRY_FIELDS = tuple(Entry.__dataclass_fields__)
+
+
+def _encode(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"), default=str)
+
+
+def _bounded(doc: dict[str, Any], name: str) -> None:
+    """Replace an oversized field by a preview; record its size in the note."""
+    text = doc[name] if isinstance(doc[name], str) else _encode(doc[name])
+    if len(text) > MAX_FIELD_BYTES // 4 and len(text.encode()) > MAX_FIELD_BYTES:
+        doc[name] = text[:PREVIEW_CHARS]
+        doc["note"] = {**doc["note"], f"{name}_bytes": len(text.encode()),
+                       f"{name}_truncated": True}
 
 
 class Journal:
-    def __init__(self, size: int = 5000) -> None:
-        self._entries: deque[Entry] = deque(maxlen=size)
-        self._ids = itertools.count(1)
+    def __init__(self, store: Store, size: int = 5000, max_bytes: int = DEFAULT_MAX_BYTES,
+                 *, batched: bool = False) -> None:
+        self.store = store
+        self.size = size
+        self.max_bytes = max_bytes
+        self.batched = batched  # shared stores: write in batches once start() ran
+        self._pending: list[tuple[str, int]] = []
         self._lock = threading.Lock()
+        self._flusher: asyncio.Task[None] | None = None
 
     def record(self, **fields: Any) -> Entry:
         fields["headers"] = mask_headers(fields.get("headers", {}))
+        doc = {"id": 0, "task_id": None, "injected": False, "duration_ms": 0.0, "note": {},
+               **fields}
+        for name in ("body", "response"):
+            _bounded(doc, name)
+        del doc["id"]
+        text = _encode(doc)
+        size = len(text.encode())
+        if self._flusher is None:
+            doc["id"] = self.store.journal_add(text, size, self.size, self.max_bytes)
+            return Entry(**doc)
         with self._lock:
-            entry = Entry(id=next(self._ids), **fields)
-            self._entries.append(entry)
-        return entry
+            self._pending.append((text, size))
+            full = len(self._pending) >= FLUSH_ENTRIES
+        if full:
+            self.flush()
+        return Entry(id=0, **doc)
 
-    def entries(self) -> list[Entry]:
-        """Newest first."""
+    def flush(self) -> None:
+        """Write this process's batch now."""
         with self._lock:
-            return list(reversed(self._entries))
+            batch, self._pending = self._pending, []
+        if batch:
+            self.store.journal_extend(batch, self.size, self.max_bytes)
+
+    async def settle(self) -> None:
+        """Before reading: write our batch and give other processes time to write theirs."""
+        if self._flusher is not None:
+            self.flush()
+            await asyncio.sleep(FLUSH_SECONDS * 1.5)
+
+    async def start(self) -> None:
+        if self.batched:
+            self._flusher = asyncio.get_running_loop().create_task(self._flush_often())
+
+    async def stop(self) -> None:
+        if self._flusher is not None:
+            self._flusher.cancel()
+            await asyncio.gather(self._flusher, return_exceptions=True)
+            self._flusher = None
+        self.flush()
+
+    async def _flush_often(self) -> None:
+        while True:
+            await asyncio.sleep(FLUSH_SECONDS)
+            if self._pending:
+                await asyncio.to_thread(self.flush)
+
+    def entries(self, limit: int | None = None) -> list[Entry]:
+        """Newest first."""
+        self.flush()
+        found = []
+        for entry_id, text in self.store.journal_entries(limit if limit is not None else self.size):
+            doc = json.loads(text)
+            found.append(Entry(id=entry_id, **doc))
+        return found
 
     def find(self, query: EntryQuery, limit: int | None = None) -> list[Entry]:
         """Newest first, the entries `query` matches."""
@@ -78,8 +165,9 @@ class Journal:
         return found if limit is None else found[:limit]
 
     def clear(self) -> None:
+        """The journal lives in the store, which the reset clears: drop our unwritten batch."""
         with self._lock:
-            self._entries.clear()
+            self._pending = []
 
 
 # --- Looking things up in journaled requests (used by the journal API and fault rules) ---

@@ -1,26 +1,24 @@
-"""Sliding one-second windows per (vendor, operation, account), on the emulated clock."""
+"""Sliding one-second windows per (vendor, operation, account), on the emulated clock.
+
+The windows live in the store (`Store.rate_hit`, atomic: a memory lock, an SQLite transaction,
+a Redis script), so every worker and instance draws from one budget per account; idle windows
+are swept by the store's housekeeping, so distinct keys do not pile up.
+"""
 from __future__ import annotations
 
-import threading
-from collections import deque
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from .store import Store
 
 
 class RateLimiter:
-    def __init__(self) -> None:
-        self._hits: dict[tuple[str, ...], deque[float]] = {}
-        self._lock = threading.Lock()
+    def __init__(self, store: Store) -> None:
+        self.store = store
 
     def allow(self, key: tuple[str, ...], per_second: float, now: float) -> bool:
         """Record a hit and say whether it fits in the last second's budget."""
-        with self._lock:
-            window = self._hits.setdefault(key, deque())
-            while window and window[0] <= now - 1.0:
-                window.popleft()
-            if len(window) >= per_second:
-                return False
-            window.append(now)
-            return True
+        return self.store.rate_hit("\x1f".join(key), per_second, now)
 
     def clear(self) -> None:
-        with self._lock:
-            self._hits.clear()
+        """Nothing to do here: the windows live in the store, which the reset clears."""

@@ -17,13 +17,14 @@ from .image_fetch import FetchPolicy, ImageFetcher
 from .journal import Journal
 from .ratelimit import RateLimiter
 from .schemas import SchemaRegistry
-from .store import Store, open_store
+from .shared import SharedState
+from .store import Store
+from .stores import is_shared, open_store
 from .tasks import TaskEngine
 
 if TYPE_CHECKING:
     import httpx  # imported on first use (about 90 ms of start-up)
 
-CLOCK_OFFSET_KEY = "clock_offset"
 Hook = Callable[[], Awaitable[None]]
 
 
@@ -31,11 +32,16 @@ class Runtime:
     def __init__(self, settings: Settings, schemas: SchemaRegistry | None = None) -> None:
         self.settings = settings
         self.store: Store = open_store(settings.store)
-        self.clock = Clock(settings.time_scale, float(self.store.get_meta(CLOCK_OFFSET_KEY) or 0.0))
-        self.clock.on_change(lambda offset: self.store.set_meta(CLOCK_OFFSET_KEY, repr(offset)))
+        # Clock, journal and limits live in the store, so every worker or instance on it
+        # answers as one emulator (`core.shared`).
+        self.shared = SharedState(self.store)
+        self.clock = Clock(settings.time_scale)
+        self.clock.attach(self.shared)
+        self.shared.on_reset(self._reset_local)  # a reset through any instance
         self.schemas = schemas or SchemaRegistry.shared()
-        self.journal = Journal(settings.journal_size)
-        self.limiter = RateLimiter()
+        self.journal = Journal(self.store, settings.journal_size, settings.journal_bytes,
+                               batched=is_shared(settings.store))
+        self.limiter = RateLimiter(self.store)
         self.engine = TaskEngine(self.clock, self.store)
         self.auth = BearerAuth.configure(settings.strict_auth, settings.api_keys, settings.vendors)
         self.startup: list[Hook] = []
@@ -50,6 +56,8 @@ class Runtime:
         self.callbacks: CallbackDispatcher  # built by the emulator, which knows the providers
         self._asgi_transport: httpx.ASGITransport | None = None
         self.shutdown.append(self.fetcher.aclose)
+        self.startup += [lambda: self.shared.start(self.clock.now), self.journal.start]
+        self.shutdown += [self.shared.stop, self.journal.stop]
         self.resetters.append(self.fetcher.clear_cache)
 
     def _own_transport(self, url: str) -> httpx.AsyncBaseTransport | None:
@@ -64,11 +72,12 @@ class Runtime:
         return self._asgi_transport
 
     def reset(self) -> None:
-        """Forget tasks, records, the journal, limiter windows and the clock offset."""
+        """Forget tasks, records, the journal, limiter windows and the clock offset, for every
+        instance on the store; each one then resets its own caches (`_reset_local`)."""
         self.store.clear()
-        self.journal.clear()
-        self.limiter.clear()
-        self.clock.reset()
+        self.shared.refresh()
+
+    def _reset_local(self) -> None:
         for reset in self.resetters:
             reset()
 

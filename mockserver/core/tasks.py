@@ -9,7 +9,8 @@ from __future__ import annotations
 import asyncio
 import enum
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from contextlib import AbstractContextManager
+from dataclasses import dataclass, field, fields
 from typing import Any, Protocol
 
 from .clock import Clock
@@ -73,18 +74,48 @@ class Task:
             return False
         return self.end_at is not None and self.end_at > now
 
+    # --- the facts stores index, so scheduling questions never decode tasks ----------------
+
+    @property
+    def slot_end(self) -> float | None:
+        """When the task frees its concurrency slot (None: it holds or waits for none)."""
+        return self.end_at if self.canceled_at is None and self.start_at is not None else None
+
+    @property
+    def wait_until(self) -> float | None:
+        """Until when the task counts as queued: its start, STALLED for a task without one,
+        None for a canceled task (never queued again)."""
+        if self.canceled_at is not None:
+            return None
+        return STALLED if self.start_at is None else self.start_at
+
+    @property
+    def expires_at(self) -> float | None:
+        """When the task becomes EXPIRED and may be swept (None: not before it ends)."""
+        if self.canceled_at is not None:
+            return self.canceled_at + self.ttl_seconds
+        return None if self.end_at is None else self.end_at + self.ttl_seconds
+
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        """A shallow dict of the fields (no `dataclasses.asdict`: it deep-copies, slowly)."""
+        return {name: getattr(self, name) for name in TASK_FIELDS}
 
     @classmethod
     def from_dict(cls, doc: dict[str, Any]) -> Task:
         return cls(**doc)
 
 
+TASK_FIELDS = tuple(f.name for f in fields(Task))
+STALLED = 1e300  # `wait_until` of a task with no start yet: queued until released
+
+
 class TaskStore(Protocol):
     def put_task(self, task: Task) -> None: ...
     def get_task(self, task_id: str) -> Task | None: ...
-    def account_tasks(self, vendor: str, account: str, pool: str, since: float) -> list[Task]: ...
+    def busy_end(self, vendor: str, account: str, pool: str, now: float, slots: int
+                 ) -> float | None: ...
+    def waiting_tasks(self, vendor: str, account: str, pool: str, now: float) -> list[Task]: ...
+    def account_lock(self, vendor: str, account: str, pool: str) -> AbstractContextManager[None]: ...
 
 
 @dataclass(frozen=True)
@@ -138,23 +169,23 @@ class TaskEngine:
             request=request,
             data=data or {},
         )
-        if not stalled:
-            self._schedule(task, self._busy_until(task, timing.concurrency, now), now)
-        for hook in self.creation_hooks:
-            hook(task, timing)
-        self.store.put_task(task)
+        # One scheduler at a time per account, across every worker and instance: two
+        # concurrent submits must not both take the same free slot.
+        with self.store.account_lock(vendor, account, pool):
+            if not stalled:
+                self._schedule(task, self._busy_until(task, timing.concurrency, now), now)
+            for hook in self.creation_hooks:
+                hook(task, timing)
+            self.store.put_task(task)
         return task
 
     def _busy_until(self, task: Task, concurrency: int | None, now: float) -> list[float]:
+        """FIFO with N slots: the new task gets the slot that frees first among the N busiest
+        (the store keeps the account's slot ends indexed)."""
         if concurrency is None:
             return []
-        others = self.store.account_tasks(task.vendor, task.account, task.pool, now)
-        ends = sorted(
-            (t.end_at for t in others if t.id != task.id and t.occupies_slot(now) and t.end_at),
-            reverse=True,
-        )
-        # FIFO with N slots: the new task gets the slot that frees first among the N busiest.
-        return ends[concurrency - 1 : concurrency]
+        end = self.store.busy_end(task.vendor, task.account, task.pool, now, concurrency)
+        return [] if end is None else [end]
 
     @staticmethod
     def _schedule(task: Task, busy: list[float], now: float) -> None:
@@ -164,17 +195,14 @@ class TaskEngine:
 
     def cancel(self, task: Task, concurrency: int | None) -> None:
         """Cancel a queued task and let the account's later queued tasks move up."""
-        now = self.clock.now()
-        task.canceled_at = now
-        self.store.put_task(task)
-        self._reschedule_waiting(task, concurrency, now)
+        with self.store.account_lock(task.vendor, task.account, task.pool):
+            now = self.clock.now()
+            task.canceled_at = now
+            self.store.put_task(task)
+            self._reschedule_waiting(task, concurrency, now)
 
     def _reschedule_waiting(self, freed: Task, concurrency: int | None, now: float) -> None:
-        waiting = [
-            t
-            for t in self.store.account_tasks(freed.vendor, freed.account, freed.pool, now)
-            if t.start_at is not None and t.start_at > now and t.canceled_at is None
-        ]
+        waiting = self.store.waiting_tasks(freed.vendor, freed.account, freed.pool, now)
         for task in waiting:  # leave the slot computation first, then queue again in order
             task.start_at = task.end_at = None
             self.store.put_task(task)
@@ -184,9 +212,10 @@ class TaskEngine:
 
     def release(self, task: Task, concurrency: int | None) -> None:
         """Schedule a stalled task now (used when a stall fault is lifted)."""
-        now = self.clock.now()
-        self._schedule(task, self._busy_until(task, concurrency, now), now)
-        self.store.put_task(task)
+        with self.store.account_lock(task.vendor, task.account, task.pool):
+            now = self.clock.now()
+            self._schedule(task, self._busy_until(task, concurrency, now), now)
+            self.store.put_task(task)
 
 
 STALL_POLL_SECONDS = 1.0  # how often a blocked call looks again at a task with no end yet

@@ -2,12 +2,12 @@
 TOML rule into a `FaultRule` (every mistake is a `FaultError` naming what to fix)."""
 from __future__ import annotations
 
-import random
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from ..core.journal import fields_match
+from ..core.rulebook import Counts, RuleBook, roll
 from ..providers.base import Provider
 
 REQUEST_EFFECTS = ("error", "latency", "drop")
@@ -44,22 +44,39 @@ class FaultRule:
     code: str | None = None
     message: str | None = None
     latency: tuple[float, float] | None = None
-    times: int | None = None  # firings left; None: until removed
+    limit: int | None = None  # the rule's `times` as given; None: until removed
     probability: float = 1.0
     seed: str = ""
-    matched: int = 0
-    fired: int = 0
-    _rng: random.Random = field(default_factory=random.Random, repr=False)
+    # The shared counters (core/rulebook.py); unset for a rule that was only parsed.
+    book: RuleBook[FaultRule] | None = field(default=None, repr=False, compare=False)
+    _last_firing: int = field(default=0, repr=False, compare=False)
 
-    def __post_init__(self) -> None:
-        self._rng = random.Random(self.seed or self.id)
+    @property
+    def times(self) -> int | None:
+        """Firings left (shared by every instance); None: until removed."""
+        return self._counts().left
+
+    @property
+    def matched(self) -> int:
+        return self._counts().matched
+
+    @property
+    def fired(self) -> int:
+        return self._counts().fired
 
     @property
     def active(self) -> bool:
-        return self.times is None or self.times > 0
+        left = self.times
+        return left is None or left > 0
+
+    def _counts(self) -> Counts:
+        if self.book is None:
+            return Counts(0, 0, self.limit)
+        return self.book.counts(self.id, self.limit)
 
     def matches(self, facts: Facts) -> bool:
-        if not self.active or facts.vendor != self.vendor:
+        """Whether the rule applies to `facts` (the shared counters decide if it fires)."""
+        if facts.vendor != self.vendor:
             return False
         if self.operation is not None and facts.operation != self.operation:
             return False
@@ -68,29 +85,33 @@ class FaultRule:
         return not self.body or fields_match(facts.body, self.body)
 
     def try_fire(self) -> bool:
-        """Count a match; roll the seeded die; spend one firing if it comes up."""
-        self.matched += 1
-        if self.probability < 1.0 and self._rng.random() >= self.probability:
+        """Count a match; roll the seeded die; spend one firing if it comes up (shared by
+        every instance on the store)."""
+        assert self.book is not None, "a parsed rule that was never added cannot fire"
+        firing = self.book.fire(self.id, self.limit, self.probability, self.seed or self.id)
+        if firing is None:
             return False
-        self.fired += 1
-        if self.times is not None:
-            self.times -= 1
+        self._last_firing = firing
         return True
 
     def pick_latency(self) -> float:
         assert self.latency is not None
         low, high = self.latency
-        return low if low == high else self._rng.uniform(low, high)
+        return low if low == high else roll(f"{self.seed or self.id}:latency",
+                                                        self._last_firing).uniform(low, high)
 
     def to_dict(self) -> dict[str, Any]:
+        counts = self._counts()
         return {
             "id": self.id, "vendor": self.vendor, "effect": self.effect,
             "operation": self.operation, "account": self.account, "body": self.body,
             "code": self.code, "message": self.message,
             "latency": list(self.latency) if self.latency else None,
-            "times": self.times, "probability": self.probability, "seed": self.seed or self.id,
-            "matched": self.matched, "fired": self.fired, "active": self.active,
+            "times": counts.left, "probability": self.probability, "seed": self.seed or self.id,
+            "matched": counts.matched, "fired": counts.fired,
+            "active": counts.left is None or counts.left > 0,
         }
+
 
 
 def parse_rule(doc: Mapping[str, Any], rule_id: str, providers: Mapping[str, Provider]) -> FaultRule:
@@ -116,7 +137,7 @@ def parse_rule(doc: Mapping[str, Any], rule_id: str, providers: Mapping[str, Pro
         code=_code(doc.get("code"), effect, provider),
         message=_optional_str(doc, "message"),
         latency=_latency(doc.get("latency"), effect),
-        times=_times(doc.get("times")),
+        limit=_times(doc.get("times")),
         probability=_probability(doc.get("probability", 1.0)),
         seed="" if doc.get("seed") is None else str(doc["seed"]),
     )

@@ -15,9 +15,7 @@ into an emulator and serves `/__admin/faults` (add, list, remove).
 """
 from __future__ import annotations
 
-import itertools
 import json
-import threading
 from collections.abc import Iterable, Mapping
 from contextvars import ContextVar
 from typing import Any
@@ -29,6 +27,7 @@ from starlette.routing import BaseRoute, Route
 
 from ..core.errors import VendorError
 from ..core.journal import request_document
+from ..core.rulebook import RuleBook
 from ..core.tasks import Task, Timing
 from ..emulator import Emulator
 from ..providers.base import Provider
@@ -53,51 +52,50 @@ class ConnectionDropped(BaseException):
 
 
 class Faults:
-    """The rules of one emulator, and the hooks that apply them."""
+    """The rules of one emulator, and the hooks that apply them. Rules, their counters and
+    the tasks they stall live in the store (core/rulebook.py): shared by every instance."""
 
     def __init__(self, emulator: Emulator) -> None:
         self.emulator = emulator
-        self._rules: dict[str, FaultRule] = {}
-        self._ids = itertools.count(1)
-        self._lock = threading.Lock()
-        self._stalled: dict[str, tuple[str, int | None]] = {}  # task id -> (rule id, slots)
+        self.book: RuleBook[FaultRule] = RuleBook(emulator.store, emulator.shared, self._parse)
+
+    def _parse(self, doc: Mapping[str, Any], rule_id: str) -> FaultRule:
+        rule = parse_rule(doc, rule_id, self.emulator.providers)
+        rule.book = self.book
+        return rule
 
     # --- managing rules -----------------------------------------------------------------
 
-    def add(self, doc: Mapping[str, Any]) -> FaultRule:
-        with self._lock:
-            rule = parse_rule(doc, f"f{next(self._ids)}", self.emulator.providers)
-            self._rules[rule.id] = rule
-        return rule
+    def add(self, doc: Mapping[str, Any], standing: str | None = None) -> FaultRule:
+        rule = parse_rule(doc, "new", self.emulator.providers)  # refuse a bad rule first
+        rule_id = self.book.add(doc, rule.limit, standing=standing)
+        return self.get(rule_id) or self._parse(doc, rule_id)
 
     def load_standing(self, docs: Iterable[Mapping[str, Any]]) -> None:
-        """Rules from the config's `[[faults]]` tables; a bad one stops the start-up."""
-        for index, doc in enumerate(docs):
+        """Rules from the config's `[[faults]]` tables; a bad one stops the start-up. Added once
+        per store, however many workers start on it."""
+        listed = list(docs)
+        for index, doc in enumerate(listed):
             try:
-                self.add(doc)
+                parse_rule(doc, "new", self.emulator.providers)
             except FaultError as error:
                 raise FaultError(f"[[faults]] entry {index + 1}: {error}") from None
+        self.book.load_standing(listed, lambda doc, standing: self.add(doc, standing))
 
     def rules(self) -> list[FaultRule]:
-        with self._lock:
-            return list(self._rules.values())
+        return [rule for _, rule in self.book.rules()]
 
     def get(self, rule_id: str) -> FaultRule | None:
-        with self._lock:
-            return self._rules.get(rule_id)
+        return next((rule for found, rule in self.book.rules() if found == rule_id), None)
 
     def remove(self, rule_id: str) -> bool:
         """Remove a rule; tasks it stalled are released into the queue at once."""
-        with self._lock:
-            rule = self._rules.pop(rule_id, None)
-            held = [(t, slots) for t, (r, slots) in self._stalled.items() if r == rule_id]
-            for task_id, _ in held:
-                del self._stalled[task_id]
-        for task_id, slots in held:
+        removed = self.book.remove(rule_id)
+        for task_id, slots in list(self.book.release_held(rule_id)):
             task = self.emulator.store.get_task(task_id)
             if task is not None and task.start_at is None and task.canceled_at is None:
                 self.emulator.engine.release(task, slots)
-        return rule is not None
+        return removed
 
     def clear(self) -> int:
         ids = [r.id for r in self.rules()]
@@ -106,20 +104,16 @@ class Faults:
         return len(ids)
 
     def reset(self) -> None:
-        """Back to the configured state: API rules gone, standing rules fresh (same seeds)."""
-        with self._lock:
-            self._rules.clear()
-            self._stalled.clear()
-            self._ids = itertools.count(1)
+        """Back to the configured state: API rules gone (the store was cleared), standing
+        rules fresh (same seeds)."""
         self.load_standing(self.emulator.settings.faults)
 
     # --- selection ------------------------------------------------------------------------
 
     def fire(self, facts: Facts, effects: tuple[str, ...]) -> list[FaultRule]:
         """Every rule with one of `effects` that matches `facts` and fires, in creation order."""
-        with self._lock:
-            return [r for r in self._rules.values()
-                    if r.effect in effects and r.matches(facts) and r.try_fire()]
+        return [r for r in self.rules()
+                if r.effect in effects and r.matches(facts) and r.try_fire()]
 
     def check_delivery(self, record: Mapping[str, Any]) -> str | None:
         """Callback-dispatcher hook: why this delivery attempt fails (a rule fired), or None.
@@ -180,8 +174,7 @@ class Faults:
         rule = fired[0]
         if rule.effect == "stall":
             task.start_at = task.end_at = None
-            with self._lock:
-                self._stalled[task.id] = (rule.id, timing.concurrency)
+            self.book.hold(task.id, rule.id, timing.concurrency)
             return
         assert rule.code is not None
         provider = self.emulator.providers[task.vendor]

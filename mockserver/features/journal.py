@@ -47,6 +47,7 @@ def journal_routes(emulator: Emulator) -> list[BaseRoute]:
         if isinstance(parsed, Response):
             return parsed
         query, limit = parsed
+        await journal.settle()  # other workers' latest entries (shared stores)
         entries = [e.to_dict() for e in journal.find(query, limit)]
         return JSONResponse({"requests": entries, "count": len(entries)})
 
@@ -61,6 +62,7 @@ def journal_routes(emulator: Emulator) -> list[BaseRoute]:
             query = EntryQuery.parse(doc)
         except ValueError as error:
             return JSONResponse({"error": str(error)}, 400)
+        await journal.settle()
         return JSONResponse({"count": len(journal.find(query))})
 
     async def har(request: Request) -> Response:
@@ -68,6 +70,7 @@ def journal_routes(emulator: Emulator) -> list[BaseRoute]:
         if isinstance(parsed, Response):
             return parsed
         query, limit = parsed
+        await journal.settle()
         entries = list(reversed(journal.find(query, limit)))  # HAR lists oldest first
         doc = har_document(entries, emulator.settings.base_url)
         return Response(json.dumps(doc, ensure_ascii=False), media_type="application/json",

@@ -178,6 +178,10 @@ class Provider:
         """(payload, schema name) POSTed to a task's callback URL when it ends, if any."""
         return None
 
+    async def prepare_callback(self, task: Task) -> None:
+        """Work to finish before `callback_body` can answer (the dispatcher awaits it, also for
+        deliveries resumed at start-up): nothing by default."""
+
     def error_reply(self, error: VendorError, call: Call | None) -> Reply:
         """Render any error of this vendor in its own envelope."""
         raise NotImplementedError

@@ -1,10 +1,11 @@
-"""The task engine's schedule and the two stores, with the same behaviour tests on both."""
+"""The task engine's schedule and the three stores (memory, SQLite, Redis): one behaviour suite
+run on each, plus several processes sharing one SQLite or Redis store at once."""
 from __future__ import annotations
 
 import pytest
 
 from mockserver.core.clock import Clock
-from mockserver.core.store import open_store
+from mockserver.core.stores import open_store
 from mockserver.core.tasks import State, TaskEngine, Timing
 
 SLOT = Timing(queue_seconds=2, run_seconds=10, ttl_seconds=100, concurrency=1)
@@ -144,5 +145,113 @@ def test_sqlite_keeps_tasks_across_reopen(tmp_path) -> None:
 
 
 def test_unknown_store_spec() -> None:
-    with pytest.raises(ValueError):
-        open_store("redis://x")
+    with pytest.raises(ValueError, match="unknown store"):
+        open_store("mongodb://x")
+
+
+def test_unreachable_redis_is_a_one_line_error() -> None:
+    from mockserver.redis_server import free_port
+
+    with pytest.raises(ValueError, match="cannot reach the Redis store"):
+        open_store(f"redis://127.0.0.1:{free_port()}/0")
+
+
+@pytest.fixture
+def store(store_spec: str):
+    opened = open_store(store_spec)
+    yield opened
+    opened.close()
+
+
+def test_scheduling_facts_are_indexed(engine) -> None:
+    store, now = engine.store, engine.clock.now()
+    for task_id in ("t1", "t2", "t3"):
+        make(engine, task_id)
+    make(engine, "s", stalled=True)
+    # t1 runs 2..12, t2 12..22, t3 22..32: the latest end is t3's, the 2nd latest t2's.
+    assert store.busy_end("v", "a", "p", now, 1) == now + 32
+    assert store.busy_end("v", "a", "p", now, 2) == now + 22
+    assert store.busy_end("v", "a", "p", now, 4) is None
+    assert store.queued_count("v", "a", "p", now, 10) == 4  # the stalled one counts
+    assert store.queued_count("v", "a", "p", now, 2) == 2
+    assert [t.id for t in sorted(store.waiting_tasks("v", "a", "p", now), key=lambda t: t.id)] \
+        == ["t1", "t2", "t3"]
+    assert store.queued_count("v", "b", "p", now, 10) == 0
+    engine.clock.advance(15)  # t1 done, t2 running, t3 queued
+    later = engine.clock.now()
+    assert store.queued_count("v", "a", "p", later, 10) == 2
+    assert [t.id for t in store.waiting_tasks("v", "a", "p", later)] == ["t3"]
+    assert store.busy_end("v", "a", "p", later, 3) is None
+
+
+def test_sweep_removes_expired_tasks_only(engine) -> None:
+    make(engine, "old")
+    engine.clock.advance(50)
+    make(engine, "new")
+    engine.clock.advance(70)  # old: ended at +12, expired at +112; new not yet
+    assert engine.store.sweep(engine.clock.now(), 1000) == 1
+    assert engine.store.get_task("old") is None and engine.store.get_task("new") is not None
+    assert engine.store.sweep(engine.clock.now(), 1000) == 0
+
+
+def test_counters(store) -> None:
+    assert store.counter_add("c", 2) == 2
+    assert store.counter_add("c") == 3
+    assert [store.counter_take("c") for _ in range(4)] == [True, True, True, False]
+    assert store.counter_get("c") == 0 and store.counter_take("missing") is False
+
+
+def test_state_row_versions_every_change(store) -> None:
+    first = store.state()
+    assert store.poll_state(first["v"]) is None
+    after = store.state_add("clock_offset", 5.5)
+    assert after["clock_offset"] == first["clock_offset"] + 5.5 and after["v"] > first["v"]
+    assert store.poll_state(first["v"]) in (None, after)  # SQLite: own writes are known already
+    store.clear()
+    reset = store.state()
+    assert reset["clock_offset"] == 0 and reset["epoch"] == after["epoch"] + 1
+    assert reset["clock_origin"] == first["clock_origin"]
+
+
+def test_rate_windows_slide(store) -> None:
+    assert [store.rate_hit("k", 2, 100.0 + i / 10) for i in range(3)] == [True, True, False]
+    assert store.rate_hit("other", 2, 100.2) is True
+    assert store.rate_hit("k", 2, 101.05) is True  # the first hit left the window
+    assert store.rate_hit("k", 2, 101.06) is False
+
+
+def test_journal_is_bounded_in_entries_and_bytes(store) -> None:
+    ids = [store.journal_add(f'{{"n": {i}}}', 10, 5, 1000) for i in range(60)]
+    assert ids == sorted(ids) and len(set(ids)) == 60
+    newest = store.journal_entries()
+    assert [doc for _, doc in newest[:5]] == [f'{{"n": {i}}}' for i in range(59, 54, -1)]
+    assert len(newest) == 5
+    store.journal_add("x" * 995, 995, 5, 1000)  # one big entry pushes the others out
+    assert store.journal_entries() == [(ids[-1] + 1, "x" * 995)]
+
+
+def test_due_items_are_claimed_once_and_leases_lapse(store) -> None:
+    import time
+
+    store.due_put("q", "a", 10.0)
+    store.due_put("q", "b", 20.0)
+    assert store.due_next("q", time.time()) == 10.0
+    assert store.due_claim("q", 5.0, "w1", time.time() + 60, 10) == []
+    assert store.due_claim("q", 15.0, "w1", time.time() + 60, 10) == ["a"]
+    assert store.due_claim("q", 15.0, "w2", time.time() + 60, 10) == []  # leased by w1
+    assert store.due_next("q", time.time()) == 20.0
+    assert store.due_count("q", 15.0) == 1
+    store.due_put("q", "a", 30.0)  # rescheduled: the lease is gone
+    assert store.due_claim("q", 25.0, "w2", time.time() - 1, 10) == ["b"]  # lease already over
+    assert store.due_claim("q", 25.0, "w3", time.time() + 60, 10) == ["b"]  # so taken over
+    store.due_remove("q", "b")
+    assert store.due_count("q", 100.0) == 1
+
+
+def test_records_keep_insertion_order_and_delete(store) -> None:
+    for name in ("x", "y", "z"):
+        store.put_record("k", name, {"name": name})
+    store.put_record("k", "x", {"name": "x2"})
+    assert [r["name"] for r in store.list_records("k")] == ["x2", "y", "z"]
+    assert store.delete_record("k", "y") is True and store.delete_record("k", "y") is False
+    assert [r["name"] for r in store.list_records("k")] == ["x2", "z"]

@@ -8,7 +8,7 @@ import httpx
 import pytest
 
 from mockserver.app import create_app
-from mockserver.core.store import open_store
+from mockserver.core.stores import open_store
 from mockserver.core.tasks import Timing
 from mockserver.dashboard.tasks import PAGE_SIZE, Schedules, TaskFilter, task_page, timeline
 from mockserver.settings import Settings

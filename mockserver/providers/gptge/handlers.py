@@ -91,6 +91,7 @@ async def create(call: Call) -> Reply:
     if succeeded(task) and upload is not None and job.image_url is None:
         provider.processing.keep_source(task.id, upload)  # until processed, for a restart
     provider.inputs.start(task)
+    provider.schedule_callback(task)  # recorded before the answer: durable (issue 15 item 2)
     if not job.sync:
         return Reply(200, {"status": 200, "data": {"task_id": task.id}}, "gptge/create-response")
     return await task_reply(call, await wait_finished(call, task))

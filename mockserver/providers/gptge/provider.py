@@ -9,7 +9,7 @@ import base64
 from typing import Any
 
 from ...core.errors import VendorError
-from ...core.input_checks import InputChecks, Verdict
+from ...core.input_checks import InputChecks
 from ...core.runtime import Runtime
 from ...core.tasks import State, Task
 from ...web import Call, Reply
@@ -54,7 +54,7 @@ class GptGe(Provider):
         # The runtime's fetcher answers the mock's own URLs (fixture images) in-process, so
         # `image_url` works the same in an in-process test app, which listens on no port.
         self.processing = Processing(runtime.store, lambda: runtime.fetcher)
-        self.inputs = InputChecks(runtime.store, self.processing.verdict, self._processed)
+        self.inputs = InputChecks(runtime.store, self.processing.verdict)
         runtime.shutdown.append(self.inputs.close)
 
     @property
@@ -62,13 +62,15 @@ class GptGe(Provider):
         """PicWish stops processing after 30 s (state -8)."""
         return self.options.number("processing_timeout_seconds")
 
-    def _processed(self, task: Task, verdict: Verdict) -> None:
-        """A task's processing ended (its outcome is known): its callback is due."""
-        self.schedule_callback(task)
+    async def prepare_callback(self, task: Task) -> None:
+        """The dispatcher's hook before a body is built (and at start-up for pending ones):
+        process the task if nobody has (the process that accepted it may have died)."""
+        await self.inputs.settled(task)
 
     def schedule_callback(self, task: Task) -> None:
-        """Called once the outcome is known. A stalled task (no end yet) is due at once: the
-        dispatcher asks again later while the task has not ended."""
+        """Called when the task is acknowledged, so kill -9 at any moment loses no callback.
+        Due at the task's end; a stalled task (no end yet) is due at once: the dispatcher asks
+        again later while the task has not ended."""
         url = task.data.get("callback_url")
         if url:
             due = task.end_at if task.end_at is not None else self.runtime.clock.now()
@@ -98,7 +100,7 @@ class GptGe(Provider):
             return None  # the dispatcher asks again later
         record = self.processing.record(task.id)
         if succeeded(task) and (record is None or record["state"] != STATE_DONE):
-            return None  # not processed: cannot happen, deliveries are scheduled after that
+            return None  # not processed: prepare_callback() runs first, so cannot happen
         _, data = self.finished(task, record)
         return {"status": 200, "data": data}, CALLBACK_SCHEMA
 

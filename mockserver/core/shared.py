@@ -1,0 +1,116 @@
+"""The state row every worker and instance watches, and the housekeeping that keeps stores bounded.
+
+The store's state row holds what each process otherwise kept to itself: the clock's origin and
+offset, the version of the fault rules and the reset epoch. `SharedState.refresh()` asks the
+store whether the row changed (a cheap check: SQLite's `data_version`, one Redis `HGETALL`,
+nothing for memory) and tells the listeners; the app calls it once per request
+(`RefreshEachRequest`), and a background loop calls it every `POLL_SECONDS` (and at once on a
+Redis notification), so a request waiting on one instance wakes when another advances the clock.
+"""
+from __future__ import annotations
+
+import asyncio
+import logging
+import math
+import threading
+from collections.abc import Awaitable, Callable, MutableMapping
+from typing import Any
+
+from .store import Store
+
+log = logging.getLogger("mockserver")
+POLL_SECONDS = 0.05  # how soon a waiting request sees a change made by another instance
+SWEEP_SECONDS = 1.0  # expired tasks and idle rate windows, a batch at a time
+SWEEP_BATCH = 2000
+
+Row = dict[str, float]
+Listener = Callable[[Row, Row], None]  # (old row, new row)
+
+
+class SharedState:
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        self.row: Row = store.state()
+        offset = self.row.get("clock_offset", 0.0)
+        if not math.isfinite(offset):
+            raise ValueError(f"the store's clock offset is {offset!r}, not a finite number: "
+                             "reset the store (POST /__admin/reset) or delete its file")
+        self._listeners: list[Listener] = []
+        self._lock = threading.Lock()
+        self._tasks: list[asyncio.Task[None]] = []
+        self._unsubscribe: Callable[[], None] | None = None
+
+    def on_change(self, listener: Listener) -> None:
+        self._listeners.append(listener)
+
+    def on_reset(self, listener: Callable[[], None]) -> None:
+        """Call `listener()` when any instance resets the store (the epoch moves on)."""
+        self.on_change(lambda old, new: listener() if new["epoch"] != old["epoch"] else None)
+
+    def refresh(self) -> None:
+        found = self.store.poll_state(self.row["v"])
+        if found is not None:
+            self._apply(found)
+
+    def add(self, field: str, delta: float) -> Row:
+        """Change one field for every instance; the listeners here hear of it at once."""
+        self._apply(self.store.state_add(field, delta))
+        return self.row
+
+    def _apply(self, new: Row) -> None:
+        with self._lock:
+            old = self.row
+            if new["v"] <= old["v"]:
+                return  # an older answer that arrived late
+            self.row = new
+        for listener in self._listeners:
+            listener(old, new)
+
+    # --- background: polling, notifications, sweeping ---------------------------------------
+
+    async def start(self, now: Callable[[], float]) -> None:
+        loop = asyncio.get_running_loop()
+        self._tasks = [loop.create_task(self._every(POLL_SECONDS, self.refresh), name="state-poll"),
+                       loop.create_task(self._every(SWEEP_SECONDS, lambda: self._sweep(now)),
+                                        name="store-sweep")]
+        subscribe = getattr(self.store, "subscribe_state", None)
+        if subscribe is not None:  # Redis: hear of changes at once, not at the next poll
+            self._unsubscribe = subscribe(lambda: loop.call_soon_threadsafe(self.refresh))
+
+    async def stop(self) -> None:
+        if self._unsubscribe is not None:
+            self._unsubscribe()
+            self._unsubscribe = None
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        self._tasks = []
+
+    def _sweep(self, now: Callable[[], float]) -> None:
+        self.store.sweep(now(), SWEEP_BATCH)
+
+    @staticmethod
+    async def _every(seconds: float, action: Callable[[], None]) -> None:
+        while True:
+            await asyncio.sleep(seconds)
+            try:
+                action()
+            except Exception:  # a store hiccup must not end the loop; say so and go on
+                log.exception("shared state: %s failed", getattr(action, "__name__", action))
+
+
+class RefreshEachRequest:
+    """ASGI middleware: every HTTP request first takes in changes other instances made, so an
+    answer never lags behind an admin call that another instance already acknowledged."""
+
+    def __init__(self, app: Callable[..., Awaitable[None]], shared: SharedState) -> None:
+        self.app = app
+        self.shared = shared
+
+    async def __call__(self, scope: MutableMapping[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] == "http":
+            try:
+                self.shared.refresh()
+            except Exception:  # a store hiccup: the request still runs (and says so itself)
+                log.exception("shared state: refresh before a request failed")
+        await self.app(scope, receive, send)
