@@ -134,7 +134,7 @@ def _responses(components: _Components, specs: list[OperationSpec]) -> dict[str,
     for spec in specs:
         for status, schemas in spec.responses.items():
             statuses.setdefault(status, []).extend(schemas)
-    answers = {
+    answers: dict[str, dict[str, Any]] = {
         str(status): {
             "description": "; ".join(dict.fromkeys(_title(components.registry, s) for s in schemas)),
             "content": {JSON: {"schema": _any_of(components, schemas)}},
