@@ -12,6 +12,7 @@ import httpx
 import pytest
 
 from mockserver.settings import Settings
+from mockserver.web import Part
 
 pytestmark = pytest.mark.anyio
 
@@ -187,3 +188,42 @@ class TestRefuse:
         assert answer.status_code == 400
         assert answer.json()["error"] == {"code": "api_not_implemented",
                                           "message": "The API is not implemented."}
+
+
+def _wrapping(mock, wrap) -> None:
+    """A reply filter (the pipeline's extension point) that wraps every streamed body."""
+    def reply_filter(call, reply):
+        return replace(reply, body=wrap(reply.body)) if reply.streamed else reply
+    mock.emulator.pipeline.reply_filters.append(reply_filter)
+
+
+async def test_each_streamed_part_is_schema_checked_as_it_is_sent(mock) -> None:
+    async def broken_last(parts):
+        async for part in parts:
+            body = {k: v for k, v in part.body.items() if k != "success"}
+            yield Part(json.dumps(body).encode() + b"\r\n", body, part.schema)
+
+    _wrapping(mock, broken_last)
+    call = await started(mock, BODY)
+    await mock.advance(60)
+    lines_of(await asyncio.wait_for(call, 5))
+    violations = list(mock.emulator.schema_violations)
+    mock.emulator.schema_violations.clear()  # seen: the fixture's own check would fail on them
+    assert [v["schema"] for v in violations] == ["acedata/generate-response"]
+    assert "'success' is a required property" in violations[0]["problem"]
+
+
+async def test_a_stream_that_breaks_ends_early_and_is_still_journaled(mock) -> None:
+    async def breaking(parts):
+        async for part in parts:
+            yield part
+            raise RuntimeError("a bug in the middle of a stream")
+
+    _wrapping(mock, breaking)
+    answer = await mock.client.post(GENERATE, json=BODY, headers=NDJSON)
+    assert answer.status_code == 200
+    [first] = lines_of(answer)  # what was sent before the bug; never a traceback
+    assert first["progress"] == 0
+    [entry] = (await mock.client.get("/__admin/requests", params={"vendor": "acedata"})).json()[
+        "requests"]
+    assert entry["note"]["stream_error"] is True and entry["response"] == first
