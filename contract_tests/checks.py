@@ -42,6 +42,12 @@ class Context:
             return self.expect.schemas
         return tuple(self.spec.responses.get(status, ()))
 
+    def streamed(self, ex: Exchange) -> bool:
+        """True when `ex` is the operation's documented line-by-line answer (by content type)."""
+        streamed = self.spec.streamed
+        return streamed is not None and ex.status == streamed.status and \
+            ex.content_type.split(";")[0].strip().lower() == streamed.media_type
+
 
 Check = Callable[[Context, Exchange], "str | None"]
 CHECKS: dict[str, Check] = {}
@@ -62,20 +68,15 @@ def status_documented(ctx: Context, ex: Exchange) -> str | None:
 
 @check
 def json_content_type(ctx: Context, ex: Exchange) -> str | None:
-    if not ctx.documented_schemas(ex.status) or ctx.adapter.content_type_ok(ex.content_type):
+    if not ctx.documented_schemas(ex.status) or ctx.adapter.content_type_ok(ex.content_type) \
+            or ctx.streamed(ex):
         return None
     return f"content-type {ex.content_type!r} is not the documented {ctx.adapter.content_type!r}"
 
 
-@check
-def conforms_to_schema(ctx: Context, ex: Exchange) -> str | None:
-    names = ctx.documented_schemas(ex.status)
-    if not names:
-        return None
-    if ex.json is None:
-        return f"the body is not JSON (expected {' | '.join(names)})"
+def _mismatch(ctx: Context, names: tuple[str, ...], document: object, what: str) -> str | None:
     schemas = ctx.adapter.schemas
-    problems = {n: list(schemas.errors(n, ex.json)) for n in names}
+    problems = {n: list(schemas.errors(n, document)) for n in names}
     if any(not errors for errors in problems.values()):
         return None
     # The most specific complaint: the candidate whose best error sits deepest in the body.
@@ -83,7 +84,34 @@ def conforms_to_schema(ctx: Context, ex: Exchange) -> str | None:
     closest = max(names, key=lambda n: (len(best[n].absolute_path), -len(problems[n])))  # type: ignore[union-attr]
     error = best[closest]
     assert error is not None
-    return f"body does not match {closest}: {error.json_path}: {error.message}"
+    return f"{what} does not match {closest}: {error.json_path}: {error.message}"
+
+
+@check
+def conforms_to_schema(ctx: Context, ex: Exchange) -> str | None:
+    if ctx.streamed(ex):
+        return _stream_mismatch(ctx, ex)
+    names = ctx.documented_schemas(ex.status)
+    if not names:
+        return None
+    if ex.json is None:
+        return f"the body is not JSON (expected {' | '.join(names)})"
+    return _mismatch(ctx, names, ex.json, "body")
+
+
+def _stream_mismatch(ctx: Context, ex: Exchange) -> str | None:
+    """Every line is one of the stream's line schemas; the last is one of its final ones (or
+    of the schemas the test expects)."""
+    streamed = ctx.spec.streamed
+    assert streamed is not None
+    lines = ex.lines
+    if not lines:
+        return "the stream has no lines, or a line that is not JSON"
+    for number, document in enumerate(lines[:-1], 1):
+        if (problem := _mismatch(ctx, streamed.lines, document, f"line {number}")) is not None:
+            return problem
+    final = ctx.expect.schemas if ctx.expect.schemas is not None else streamed.final
+    return _mismatch(ctx, final, lines[-1], f"the last line ({len(lines)})")
 
 
 @check

@@ -33,7 +33,7 @@ from mockserver.providers import vendor_names  # noqa: E402
 
 # Fast, decisive tests first: most mutants are caught before the state machine even starts.
 ORDER = ["test_schemas.py", "test_refusals.py", "test_operations.py", "test_callbacks.py",
-         "test_lifecycle.py"]
+         "test_streams.py", "test_lifecycle.py"]
 START, END = "<!-- mutation-score:start -->", "<!-- mutation-score:end -->"
 
 

@@ -15,15 +15,17 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+import json
 import os
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import AsyncIterator, Callable, Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from starlette.routing import BaseRoute
 
-from mockserver.web import Reply
+from mockserver.core.errors import VendorError
+from mockserver.web import Part, Reply
 
 if TYPE_CHECKING:
     from mockserver.core.tasks import Task
@@ -398,12 +400,52 @@ register("acedata.created-at-string", AD, "task records give created_at as a str
          on_replies(AD, success(["tasks"]), edit_body(replace_value("created_at", str))))
 register("acedata.unknown-task-empty-200", AD, "unknown task ids answer 200 with an empty record",
          on_replies(AD, error(["not_found"], "error.code"),
-                    lambda call, reply: Reply(200, {}, "acedata/task-pending")))
+                    lambda call, reply: Reply(200, {}, "acedata/task-queued")))
 register("acedata.photo-url-renamed", AD, "finished photos carry url instead of image_url",
          on_replies(AD, success(["tasks"]), edit_body(
              lambda body: _rename_in_list(body, "response.data", "image_url", "url"))))
 register("acedata.callback-wrong-task", AD, "callbacks name another task id",
          on_callback(AD, replace_value("task_id", _random_id)))
+
+
+def _asks_for_lines(call: Call) -> bool:
+    return "application/x-ndjson" in call.request.headers.get("accept", "").lower()
+
+
+def _ndjson_refused(emulator: Emulator) -> None:
+    def reply_filter(call: Call, reply: Reply) -> Reply:
+        if call.vendor == AD and _asks_for_lines(call) and reply.status == 200:
+            return call.provider.error_reply(VendorError("api_not_implemented"), call)
+        return reply
+    emulator.pipeline.reply_filters.append(reply_filter)
+
+
+async def _last_part_edited(parts: AsyncIterator[Part], edit: Edit) -> AsyncIterator[Part]:
+    previous: Part | None = None
+    async for part in parts:
+        if previous is not None:
+            yield previous
+        previous = part
+    if previous is not None:
+        body = edit(copy.deepcopy(previous.body))
+        yield Part(json.dumps(body, ensure_ascii=False).encode() + b"\r\n", body, previous.schema)
+
+
+def _stream_last_line(edit: Edit) -> Callable[[Emulator], None]:
+    def reply_filter(call: Call, reply: Reply) -> Reply:
+        if call.vendor != AD or not reply.streamed:
+            return reply
+        return dataclasses.replace(reply, body=_last_part_edited(reply.body, edit))
+
+    def install(emulator: Emulator) -> None:
+        emulator.pipeline.reply_filters.append(reply_filter)
+    return install
+
+
+register("acedata.ndjson-refused", AD, "accept: application/x-ndjson on generate is refused "
+         "(400 api_not_implemented), as the mock once did", _ndjson_refused)
+register("acedata.stream-last-line-differs", AD, "the last NDJSON line of a blocking generate is "
+         "not the blocking answer (its success flag is gone)", _stream_last_line(drop("success")))
 
 # --- gpt.ge ---------------------------------------------------------------------------------
 

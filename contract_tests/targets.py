@@ -51,6 +51,15 @@ class Exchange:
         except (ValueError, UnicodeDecodeError):
             return None
 
+    @cached_property
+    def lines(self) -> list[Any] | None:
+        """The JSON documents of a line-by-line (NDJSON) answer, or None if a line is not JSON.
+        CRLF and LF both end a line."""
+        try:
+            return [json.loads(line) for line in self.content.splitlines() if line.strip()]
+        except (ValueError, UnicodeDecodeError):
+            return None
+
     @property
     def content_type(self) -> str:
         return self.headers.get("content-type", "")

@@ -116,6 +116,8 @@ def test_every_catalogue_entry_has_a_status_and_a_source(kit: Kit) -> None:
 def _named(spec: OperationSpec) -> set[str]:
     names = {n for group in spec.responses.values() for n in group}
     names |= {n for n in (spec.request_schema, spec.callback_schema) if n}
+    if spec.streamed is not None:
+        names |= {*spec.streamed.lines, *spec.streamed.final}
     return names
 
 

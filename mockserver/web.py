@@ -1,16 +1,18 @@
 """HTTP glue shared by every provider: the per-request `Call`, the `Reply`, and the `Pipeline`
 that runs one vendor operation: interceptors -> handler -> reply filters -> schema check ->
-journal. Routes are built from the vendor's operations file and its handler table."""
+journal. Routes are built from the vendor's operations file and its handler table. A reply may
+also be streamed, part by part (`Part`): each part is schema-checked as it is sent, and the
+journal records the call, with its last part, once the stream ends."""
 from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Awaitable, Callable, Iterable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import Response, StreamingResponse
 from starlette.routing import BaseRoute, Route
 
 from .core import jsonfast
@@ -26,15 +28,30 @@ if TYPE_CHECKING:
 log = logging.getLogger("mockserver")
 
 
+@dataclass(frozen=True)
+class Part:
+    """One piece of a streamed reply: the bytes sent, and the document they encode (what the
+    schema check and the journal see). The vendor's code frames it (an NDJSON line, ...)."""
+
+    data: bytes
+    body: Any
+    schema: str | None = None
+
+
 @dataclass
 class Reply:
-    """What a handler answers. `schema` names the JSON Schema the body must satisfy."""
+    """What a handler answers. `schema` names the JSON Schema the body must satisfy. A body
+    that is an async iterator of `Part`s is streamed (status and headers go first)."""
 
     status: int
     body: Any
     schema: str | None = None
     headers: dict[str, str] = field(default_factory=dict)
     media_type: str = "application/json"
+
+    @property
+    def streamed(self) -> bool:
+        return isinstance(self.body, AsyncIterator)
 
     def encode(self) -> bytes:
         if isinstance(self.body, bytes):
@@ -145,18 +162,42 @@ class Pipeline:
         reply = await self._answer(call, handler)
         for reply_filter in self.reply_filters:
             reply = reply_filter(call, reply)
+        if reply.streamed:
+            return StreamingResponse(self._relay(call, reply, started), reply.status,
+                                     reply.headers, media_type=reply.media_type)
         response = reply.to_response()
         self._check_reply(call, reply)
+        self._journal(call, reply.status, reply.body if not isinstance(reply.body, bytes)
+                      else f"<{len(reply.body)} bytes>", started)
+        return response
+
+    def _journal(self, call: Call, status: int, response: Any, started: float) -> None:
+        request = call.request
         self.runtime.journal.record(
             time=call.now, vendor=call.vendor, operation=call.operation, account=call.account,
             method=request.method, path=request.scope["path"],
             query=request.scope["query_string"].decode("latin-1"),
-            headers=dict(request.headers), body=_loggable(call.body), status=reply.status,
-            response=reply.body if not isinstance(reply.body, bytes) else f"<{len(reply.body)} bytes>",
-            task_id=call.task_id, injected=call.injected,
+            headers=dict(request.headers), body=_loggable(call.body), status=status,
+            response=response, task_id=call.task_id, injected=call.injected,
             duration_ms=(time.perf_counter() - started) * 1000, note=call.note,
         )
-        return response
+
+    async def _relay(self, call: Call, reply: Reply, started: float) -> AsyncIterator[bytes]:
+        """Send a streamed reply part by part. Each part is schema-checked as it goes; once the
+        stream ends (or the client leaves) the journal records the call with its last part."""
+        last: Part | None = None
+        parts: AsyncIterator[Part] = reply.body
+        try:
+            async for part in parts:
+                self._check_reply(call, Reply(reply.status, part.body, part.schema))
+                last = part
+                call.note["stream_parts"] = call.note.get("stream_parts", 0) + 1
+                yield part.data
+        except Exception:  # headers are sent: the stream can only end early, never a traceback
+            log.exception("unhandled error in the stream of %s.%s", call.vendor, call.operation)
+            call.note["stream_error"] = True
+        finally:
+            self._journal(call, reply.status, None if last is None else last.body, started)
 
     async def _answer(self, call: Call, handler: Handler) -> Reply:
         try:

@@ -1,8 +1,10 @@
 """AceData Cloud headshots: bearer token, `POST /headshots/generate` (blocking, or async with
-`async: true` / `callback_url`), `POST /headshots/tasks` (retrieve / retrieve_batch).
+`async: true` / `callback_url`; NDJSON lines with `accept: application/x-ndjson`),
+`POST /headshots/tasks` (retrieve / retrieve_batch by ids or as the caller's task list).
 
-Facts: seeds 000/001 and vendors.md section 1. The pending record shape and the answer for
-unknown ids are INFERRED there (open questions 1 and 2), and so are these expectations.
+Facts: seeds 000/001, vendors.md section 1 and vendors-2026-12.md section 2. A queued record has
+no `response` and a running one `response.status: "unknown"` (the vendor's web app, AD-3). The
+answer for unknown ids is INFERRED (open question 1), and so is that expectation.
 """
 from __future__ import annotations
 
@@ -12,7 +14,7 @@ from ..checks import Expect
 from ..targets import Exchange
 from .base import Adapter, Credentials, Probe
 
-PENDING, SUCCEEDED, FAILED, GONE = "pending", "succeeded", "failed", "not_found"
+QUEUED, RUNNING, SUCCEEDED, FAILED, GONE = "queued", "running", "succeeded", "failed", "not_found"
 BAD_REQUEST = Expect(400, frozenset({"bad_request"}))
 
 
@@ -21,9 +23,12 @@ class AceDataAdapter(Adapter):
     credential_env = ("ACEDATACLOUD_API_TOKEN",)  # the vendor's own docs and SDK use this name
     min_interval = 1.0  # no documented rate; be gentle
     submit_op, poll_op = "generate", "tasks"
-    states = frozenset({PENDING, SUCCEEDED, FAILED, GONE})
+    states = frozenset({QUEUED, RUNNING, SUCCEEDED, FAILED, GONE})
     transitions = {
-        PENDING: frozenset({SUCCEEDED, FAILED, GONE}),
+        # A task may be seen first when it already runs or has ended; one whose input fails
+        # ends as it starts.
+        QUEUED: frozenset({RUNNING, SUCCEEDED, FAILED, GONE}),
+        RUNNING: frozenset({SUCCEEDED, FAILED, GONE}),
         SUCCEEDED: frozenset({GONE}),
         FAILED: frozenset({GONE}),
         GONE: frozenset(),
@@ -72,11 +77,15 @@ class AceDataAdapter(Adapter):
         return found if isinstance(found, str) else None
 
     def record_state(self, record: Any) -> str | None:
-        response = record.get("response") if isinstance(record, dict) else None
+        if not isinstance(record, dict) or "id" not in record:
+            return None
+        if "response" not in record:
+            return QUEUED  # the web app's "pending" [VENDOR-CODE]
+        response = record["response"]
         if not isinstance(response, dict):
             return None
         if response.get("status") == "unknown":
-            return PENDING
+            return RUNNING  # the web app's "processing" [VENDOR-CODE]
         return {True: SUCCEEDED, False: FAILED}.get(response.get("success"))  # type: ignore[arg-type]
 
     def state(self, ex: Exchange) -> str | None:
@@ -105,6 +114,16 @@ class AceDataAdapter(Adapter):
         items = body.get("items") if isinstance(body, dict) else None
         return {r["id"]: r for r in items or [] if isinstance(r, dict) and isinstance(r.get("id"), str)}
 
+    def other_operations(self) -> set[str]:
+        return {self.poll_op}  # the list form of retrieve_batch
+
+    def call_other(self, operation: str) -> Exchange:
+        """The task list of a fresh account, as the vendor's web app asked for it: no ids, a
+        page and a time bound [VENDOR-CODE Nexior headshots.ts tasks()]."""
+        assert operation == self.poll_op, operation
+        body = {"action": "retrieve_batch", "limit": 10, "offset": 0, "created_at_min": 0}
+        return self.call(self.poll_op, self.credentials("A"), body=body)
+
     def callback_matches(self, final: Exchange, payload: Any) -> bool:
         """The callback body is the final generate answer: the record's `response` [DOC]."""
         record = final.json
@@ -132,7 +151,8 @@ class AceDataAdapter(Adapter):
         return [
             Probe("not-json", self.submit_op, BAD_REQUEST, b"{oops"),
             Probe("retrieve-without-id", self.poll_op, BAD_REQUEST, {"action": "retrieve"}),
-            Probe("batch-without-ids", self.poll_op, BAD_REQUEST, {"action": "retrieve_batch"}),
+            Probe("list-limit-not-integer", self.poll_op, BAD_REQUEST,
+                  {"action": "retrieve_batch", "limit": "ten"}),  # the error is INFERRED
             Probe("undocumented-action", self.poll_op, BAD_REQUEST, {"action": "delete", "id": "x"}),
             Probe("undocumented-template", self.submit_op, BAD_REQUEST,
                   {**body, "template": "astronaut"}),

@@ -19,6 +19,25 @@ OPERATIONS_FILE = "operations.json"
 
 
 @dataclass(frozen=True)
+class StreamedAnswer:
+    """An answer the operation streams, one JSON document per line, when the request asks for
+    it by header (`requested_by`). Every line satisfies one of `lines`; the last one is what the
+    operation would have answered in one body (one of `final`)."""
+
+    media_type: str
+    requested_by: Mapping[str, str]
+    status: int
+    lines: tuple[str, ...]
+    final: tuple[str, ...]
+
+    @classmethod
+    def from_doc(cls, doc: Mapping[str, Any]) -> StreamedAnswer:
+        return cls(media_type=doc["media_type"], requested_by=dict(doc["requested_by"]),
+                   status=int(doc.get("status", 200)), lines=tuple(doc["lines"]),
+                   final=tuple(doc["final"]))
+
+
+@dataclass(frozen=True)
 class OperationSpec:
     """One documented operation: what it takes and, per HTTP status, which schemas may answer."""
 
@@ -32,6 +51,7 @@ class OperationSpec:
     callback_schema: str | None = None
     summary: str = ""
     extra_paths: tuple[str, ...] = ()  # other spellings routed alike (a trailing slash, ...)
+    streamed: StreamedAnswer | None = None  # the line-by-line variant of the answer, if any
 
     @classmethod
     def from_doc(cls, doc: Mapping[str, Any]) -> OperationSpec:
@@ -46,6 +66,7 @@ class OperationSpec:
             callback_schema=doc.get("callback_schema"),
             summary=doc.get("summary", ""),
             extra_paths=tuple(doc.get("extra_paths", ())),
+            streamed=StreamedAnswer.from_doc(doc["streamed"]) if "streamed" in doc else None,
         )
 
 

@@ -26,7 +26,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from .. import __version__
-from ..core.operations import OperationSpec, load_operations
+from ..core.operations import OperationSpec, StreamedAnswer, load_operations
 from ..core.schemas import SchemaRegistry
 from ..emulator import Emulator
 from ..providers.spec import VendorSpec
@@ -134,13 +134,28 @@ def _responses(components: _Components, specs: list[OperationSpec]) -> dict[str,
     for spec in specs:
         for status, schemas in spec.responses.items():
             statuses.setdefault(status, []).extend(schemas)
-    return {
+    answers: dict[str, dict[str, Any]] = {
         str(status): {
             "description": "; ".join(dict.fromkeys(_title(components.registry, s) for s in schemas)),
             "content": {JSON: {"schema": _any_of(components, schemas)}},
         }
         for status, schemas in sorted(statuses.items())
     }
+    for spec in specs:
+        if spec.streamed is not None:
+            answer = answers.setdefault(str(spec.streamed.status), {"description": "", "content": {}})
+            answer["content"][spec.streamed.media_type] = _streamed(components, spec.streamed)
+    return answers
+
+
+def _streamed(components: _Components, streamed: StreamedAnswer) -> dict[str, Any]:
+    """A line-by-line answer: OpenAPI 3.1 cannot give each line a schema, so the extensions
+    `x-line-schema` (every line) and `x-final-line-schema` (the last line) do."""
+    asked = ", ".join(f"{name}: {value}" for name, value in streamed.requested_by.items())
+    return {"schema": {"type": "string", "description": f"sent when the request has {asked}: "
+                       "one JSON document per line; the last line is the answer"},
+            "x-line-schema": _any_of(components, streamed.lines),
+            "x-final-line-schema": _any_of(components, streamed.final)}
 
 
 def _path_parameters(path: str) -> list[dict[str, Any]]:

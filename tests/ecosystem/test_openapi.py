@@ -98,6 +98,26 @@ def test_every_operation_and_answer_of_the_table_is_documented(emulator: Emulato
             assert body["$ref"].endswith(spec.callback_schema.replace("/", "."))
 
 
+def test_streamed_answers_name_their_line_schemas(emulator: Emulator) -> None:
+    """An operation's `streamed` answer (AceData's NDJSON generate) is a second media type of
+    its status, with the line schemas as extensions (OpenAPI 3.1 has no per-line schema)."""
+    streamed = [(provider, spec) for provider in emulator.providers.values()
+                for spec in provider.operations() if spec.streamed is not None]
+    assert streamed, "no operation documents a streamed answer"
+    for provider, spec in streamed:
+        assert spec.streamed is not None
+        doc = vendor_document(provider.spec, emulator.schemas)
+        op = doc["paths"][spec.path][spec.method.lower()]
+        content = op["responses"][str(spec.streamed.status)]["content"]
+        assert "application/json" in content  # the one-body answer stays documented
+        entry = content[spec.streamed.media_type]
+        for key, names in (("x-line-schema", spec.streamed.lines),
+                           ("x-final-line-schema", spec.streamed.final)):
+            documented = json.dumps(entry[key])
+            assert all(f"/{name.replace('/', '.')}\"" in documented for name in names), key
+        assert entry["schema"]["type"] == "string"
+
+
 def test_shared_path_operations_become_one_dispatch_operation(emulator: Emulator) -> None:
     """Tencent: every action is POST / with X-TC-Action; one operation, one enum header."""
     for provider in emulator.providers.values():

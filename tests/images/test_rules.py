@@ -210,9 +210,9 @@ async def test_acedata_failed_input_in_relax_mode_fails_when_it_would_start(
         answer = await vendors.client.post("/headshots/tasks", json={"id": task_id},
                                            headers=headers)
         records.append(answer.json())
-    assert records[0]["response"]["status"] == "unknown"
+    assert "response" not in records[0]  # still queued: no response at all (AD-3)
     assert records[1]["response"]["error"] == {"code": "api_error", "message": "fetch failed"}
-    assert records[1]["finished_at"] == records[1]["started_at"]
+    assert records[1]["finished_at"] == records[1]["started_at"] and records[1]["elapsed"] == 0
     entry = next(e for e in vendors.emulator.journal.entries() if e.operation == "generate")
     assert entry.note["fails"].startswith("download_failed: ")  # why, for the user's debugging
 

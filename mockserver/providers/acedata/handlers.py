@@ -8,12 +8,12 @@ from ...core.ids import object_id, uuid4
 from ...core.input_checks import PROBLEM_KEY, mark_pending
 from ...core.tasks import Task, wait_for_end
 from ...web import Call, Reply, bearer_account
+from . import stream
+from .listing import task_history
 from .models import DEFAULT_MODE, final_body, record_state, task_error
 
 if TYPE_CHECKING:
     from .provider import AceData
-
-STREAM_TYPE = "application/x-ndjson"
 
 
 def _provider(call: Call) -> AceData:
@@ -31,8 +31,10 @@ def authenticate(call: Call) -> str:
 
 def _gate(call: Call, rate_key: str) -> None:
     authenticate(call)
-    if STREAM_TYPE in call.request.headers.get("accept", "").lower():
-        # The vendor's web app asks for an NDJSON stream; the mock does not stream (INFERRED).
+    if stream.wants_stream(call) and (call.operation != "generate" or
+                                      _provider(call).options.text("ndjson_accept") == "refuse"):
+        # Only generate streams (the web app asked for NDJSON there alone); `refuse` keeps the
+        # older reading of drawai.json, whose accept enum lists application/json only.
         raise VendorError("api_not_implemented")
     _provider(call).check_rate(call, rate_key)
 
@@ -78,8 +80,11 @@ async def generate(call: Call) -> Reply:
         due = task.end_at if task.end_at is not None else task.created_at
         call.note["callback"] = call.runtime.callbacks.schedule(call.vendor, task.id, callback_url, due)
     if callback_url or body.get("async") is True:
-        return Reply(200, {"task_id": task.id, "trace_id": call.request_id},
-                     "acedata/generate-accepted")
+        accepted = Reply(200, {"task_id": task.id, "trace_id": call.request_id},
+                         "acedata/generate-accepted")
+        return stream.one_line(accepted) if stream.wants_stream(call) else accepted
+    if stream.wants_stream(call):
+        return stream.blocking(call, provider, task)
     return await _answer_when_done(call, task)
 
 
@@ -104,6 +109,8 @@ async def tasks(call: Call) -> Reply:
     provider = _provider(call)
     _gate(call, "tasks")
     body = _body(call, "acedata/tasks-request")
+    if body.get("action", "retrieve") == "retrieve_batch" and "ids" not in body:
+        return Reply(200, task_history(call, provider, body), "acedata/tasks-batch")
     if body.get("action", "retrieve") == "retrieve_batch":
         unique = list(dict.fromkeys(body["ids"]))
         found = [t for t in (provider.own_task(i, call.account) for i in unique) if t]

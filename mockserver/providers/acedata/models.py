@@ -1,7 +1,8 @@
 """AceData Cloud headshots: vendor vocabulary, identifiers and the bodies it answers. No HTTP.
 
-Facts come from seeds 000 (generate guide) and 001 (Task API) and vendors.md section 1; the
-INFERRED choices are listed in docs/acedata.md.
+Facts come from seeds 000 (generate guide) and 001 (Task API), vendors.md section 1 and
+vendors-2026-12.md section 2 (the vendor's web app and SDK); the INFERRED choices are listed in
+docs/acedata.md.
 """
 from __future__ import annotations
 
@@ -28,6 +29,8 @@ DEFAULT_MODE = "fast"
 # The api_id every headshots task record in seed 001 carries.
 API_ID = "53bcc3f7-12ec-4f04-8ca4-20f150dcde2a"
 # Seed 001: a task without a result answers `response: {task_id, status: "unknown", data: []}`.
+# The vendor's web app (Nexior Preview.vue) reads that as "processing", and a record without any
+# `response` as "pending" (queued): AD-3.
 PENDING_STATUS = "unknown"
 FETCH_FAILED = ("api_error", "fetch failed")  # seed 000's error example
 INVALID_IMAGE = ("api_error", "invalid image")  # INFERRED: an input that is not a usable image
@@ -82,18 +85,29 @@ def final_body(task: Task, image_url: str) -> dict[str, Any]:
         task.canceled_at is None else failure_body(task)
 
 
+def progress_body(task: Task, now: float) -> dict[str, Any]:
+    """A progress line of a streamed blocking call (INFERRED: the platform's other NDJSON
+    streams send snapshots with a 0-100 `progress`, per the vendor's web app; this one is the
+    seed's no-result shape plus `trace_id` and `progress`)."""
+    percent = min(99, int(task.progress_at(now) * 100))
+    return {"task_id": task.id, "trace_id": task.data["trace_id"], "status": PENDING_STATUS,
+            "progress": percent, "data": []}
+
+
 def record_state(task: Task, now: float) -> str:
-    """`pending`, `succeeded` or `failed`: which record shape (and schema) the task has now."""
+    """`queued`, `running`, `succeeded` or `failed`: which record shape (and schema) the task
+    has now."""
     state = task.state_at(now)
     if state is State.SUCCEEDED:
         return "succeeded"
     if state in (State.FAILED, State.CANCELED):
         return "failed"
-    return "pending"
+    return "running" if state is State.RUNNING else "queued"
 
 
 def task_record(task: Task, now: float, image_url: str) -> dict[str, Any]:
-    """The Task API's record (seed 001): request verbatim, response once finished."""
+    """The Task API's record (seed 001): request verbatim; no `response` while queued (AD-3),
+    the seed's no-result `response` while running, the final answer and `elapsed` once ended."""
     record: dict[str, Any] = {
         "_id": task.data["_id"],
         "id": task.id,
@@ -106,11 +120,17 @@ def task_record(task: Task, now: float, image_url: str) -> dict[str, Any]:
     if task.start_at is not None and now >= task.start_at:
         record["started_at"] = round(task.start_at, 3)
     shape = record_state(task, now)
-    if shape == "pending":
+    if shape == "queued":
+        return record
+    if shape == "running":
         record["response"] = pending_body(task)
         return record
     finished = task.canceled_at if task.canceled_at is not None else task.end_at
     assert finished is not None
     record["finished_at"] = round(finished, 3)
+    # Seconds the task ran: finished_at - started_at in the platform's own examples (the SDK's
+    # specs of other services); a task that ended before it started ran 0 s.
+    started = task.start_at if task.start_at is not None and task.start_at <= finished else finished
+    record["elapsed"] = round(finished - started, 3)
     record["response"] = final_body(task, image_url)
     return record

@@ -9,7 +9,7 @@ from ...core.runtime import Runtime
 from ...core.tasks import State, Task
 from ...web import Call, Reply
 from ..base import Provider, ResultFile
-from ..options import INTEGER, NUMBER, STRINGS, Option
+from ..options import INTEGER, NUMBER, STRING, STRINGS, Option
 from ..spec import DAY, ErrorCodes, TimingDefaults, VendorSpec
 from .inputs import INPUT_RULES, PLACEHOLDER_HOSTS, verdict
 from .models import final_body, task_record
@@ -50,6 +50,17 @@ SPEC = VendorSpec(
                minimum=0),
         Option("failed_input_run_seconds", NUMBER, 0.0,
                "emulated seconds a task with a failed input runs before it fails", minimum=0),
+        # accept: application/x-ndjson on generate (stream.py). The vendor's web app sent it on
+        # every call (so the API took it); drawai.json's accept enum lists only
+        # application/json, which the mock used to read as a refusal: `refuse` keeps that.
+        Option("ndjson_accept", STRING, "stream", "what generate does with accept: "
+               "application/x-ndjson: stream (NDJSON answers) or refuse (400 "
+               "api_not_implemented, the older behaviour)", choices=("stream", "refuse")),
+        Option("stream_interval_seconds", NUMBER, 1.0, "real seconds between the progress "
+               "lines of a streamed blocking generate (INFERRED)", minimum=0.01),
+        # retrieve_batch without ids (listing.py): the page size when `limit` is absent.
+        Option("list_limit", INTEGER, 10, "records per page of a task list without limit "
+               "(INFERRED)", minimum=1),
     ),
 )
 

@@ -97,6 +97,9 @@ async def test_async_record_pending_then_succeeded(mock) -> None:
     done = await retrieve(mock, accepted["task_id"])
     assert done["response"]["success"] is True and len(done["response"]["data"]) == 2
     assert done["finished_at"] - done["started_at"] == pytest.approx(60, abs=0.01)
+    assert isinstance(done["elapsed"], float)
+    assert done["elapsed"] == pytest.approx(done["finished_at"] - done["started_at"], abs=0.002)
+    assert "elapsed" not in pending
     assert done["created_at"] == pending["created_at"]
     assert {k: done[k] for k in ("application_id", "credential_id", "user_id")} == \
         {k: pending[k] for k in ("application_id", "credential_id", "user_id")}
@@ -116,11 +119,17 @@ async def test_relax_is_slower_than_fast(mock) -> None:
     await mock.advance(60)
     assert (await retrieve(mock, fast))["response"]["success"] is True
     queued = await retrieve(mock, relax)
-    assert queued["response"]["status"] == "unknown" and "started_at" not in queued
+    # AD-3: a queued task has no response at all (the web app shows it as pending) ...
+    assert "response" not in queued and "started_at" not in queued and "elapsed" not in queued
     await mock.advance(60)
-    assert "started_at" in await retrieve(mock, relax)
+    running = await retrieve(mock, relax)
+    # ... and once it runs, the seed's no-result response (the web app: processing).
+    assert running["response"] == {"task_id": relax, "status": "unknown", "data": []}
+    assert "started_at" in running and "finished_at" not in running
     await mock.advance(60)
-    assert (await retrieve(mock, relax))["response"]["success"] is True
+    done = await retrieve(mock, relax)
+    assert done["response"]["success"] is True
+    assert done["elapsed"] == pytest.approx(90, abs=0.01)  # ran 90 s after 90 s in the queue
 
 
 async def test_callback_url_answers_at_once_and_schedules_a_delivery(mock) -> None:
@@ -168,7 +177,7 @@ async def test_unfetchable_image_fails_the_task(mock) -> None:
     record = await retrieve(mock, task_id)
     assert record["response"] == {"success": False, "task_id": task_id, "trace_id": record["trace_id"],
                                   "error": {"code": "api_error", "message": "fetch failed"}}
-    assert "finished_at" in record
+    assert "finished_at" in record and record["elapsed"] == 0.0  # it failed as it started
     missing = await mock.client.get(f"/results/acedata/{task_id}/{task_id}.png")
     assert missing.status_code == 404
 
@@ -189,7 +198,6 @@ async def test_blocking_call_for_a_failing_task_answers_500_fetch_failed(mock) -
         ({"authorization": "Bearer invalid-token"}, BODY, 401, "invalid_token"),
         ({"authorization": "Bearer token-mismatched"}, BODY, 400, "token_mismatched"),
         ({"authorization": "Bearer used-up-token"}, BODY, 403, "used_up"),
-        ({**KEY, "accept": "application/x-ndjson"}, BODY, 400, "api_not_implemented"),
         (KEY, {**BODY, "image_urls": ["https://cdn.example.com/NSFW/me.jpg"]}, 403, "forbidden"),
         (KEY, {**BODY, "template": "passport"}, 400, "bad_request"),
         (KEY, {**BODY, "mode": "turbo"}, 400, "bad_request"),
@@ -209,8 +217,11 @@ async def test_generate_errors(mock, headers, body, status, code) -> None:
 
 @pytest.mark.parametrize(
     "body",
-    [{}, {"action": "retrieve"}, {"action": "retrieve_batch"}, {"action": "cancel", "id": "x"},
-     {"action": "retrieve_batch", "ids": "x"}, {"id": 5}, "retrieve"],
+    [{}, {"action": "retrieve"}, {"action": "cancel", "id": "x"},
+     {"action": "retrieve_batch", "ids": "x"}, {"id": 5}, "retrieve",
+     {"action": "retrieve_batch", "limit": "10"}, {"action": "retrieve_batch", "limit": -1},
+     {"action": "retrieve_batch", "offset": 1.5}, {"action": "retrieve_batch", "user_id": 7},
+     {"action": "retrieve_batch", "created_at_min": "yesterday"}],
 )
 async def test_tasks_bad_requests(mock, body) -> None:
     answer = await mock.client.post(TASKS, json=body, headers=KEY)

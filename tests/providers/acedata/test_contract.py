@@ -71,20 +71,41 @@ def test_every_schema_but_the_shared_one_has_a_fixture() -> None:
                                    "trace_id": "50b2b4a8-6c1c-4b95-ac0b-46e5b97c7b18"}),
     ("acedata/error", SEED_000_ERROR),
     ("acedata/task-succeeded", SEED_001_DONE),
-    ("acedata/task-pending", SEED_001_UNKNOWN),
+    ("acedata/task-running", SEED_001_UNKNOWN),
+    ("acedata/task-queued", {k: v for k, v in SEED_001_UNKNOWN.items() if k != "response"}),
     ("acedata/tasks-batch", {"items": [SEED_001_DONE, SEED_001_UNKNOWN], "count": 2}),
     ("acedata/tasks-request", {"id": "16f96e95-d95c-46ef-b183-139b9bd1aebd", "action": "retrieve"}),
+    # The vendor's web app's history call (Nexior headshots.ts tasks(), createTaskActions.ts).
+    ("acedata/tasks-request", {"action": "retrieve_batch", "user_id": SEED_001_DONE["user_id"],
+                               "created_at_min": 1730636000.0, "created_at_max": 1730636882.359}),
+    ("acedata/tasks-request", {"action": "retrieve_batch", "application_id":
+                               SEED_001_DONE["application_id"], "limit": 12, "offset": 0}),
 ])
 def test_the_documented_examples_fit_the_schemas(schema, body) -> None:
     error = REGISTRY.first_error(schema, body)
     assert error is None, f"{error.json_path}: {error.message}"
 
 
-def test_a_pending_record_is_not_a_finished_one() -> None:
+def test_queued_running_and_finished_records_are_told_apart() -> None:
+    queued = {k: v for k, v in SEED_001_UNKNOWN.items() if k != "response"}
     assert REGISTRY.first_error("acedata/task-succeeded", SEED_001_UNKNOWN) is not None
-    assert REGISTRY.first_error("acedata/task-pending", SEED_001_DONE) is not None
-    finished_early = {**SEED_001_UNKNOWN, "finished_at": 1730636900.0}
-    assert REGISTRY.first_error("acedata/task-pending", finished_early) is not None
+    assert REGISTRY.first_error("acedata/task-running", SEED_001_DONE) is not None
+    assert REGISTRY.first_error("acedata/task-running", queued) is not None
+    assert REGISTRY.first_error("acedata/task-queued", SEED_001_UNKNOWN) is not None
+    assert REGISTRY.first_error("acedata/task-queued", {**queued, "started_at": 1.0}) is not None
+    for early in ({"finished_at": 1730636900.0}, {"elapsed": 1.5}):
+        assert REGISTRY.first_error("acedata/task-running", {**SEED_001_UNKNOWN, **early}) is not None
+    assert REGISTRY.first_error("acedata/task-succeeded", {**SEED_001_DONE, "elapsed": 90.0}) is None
+    assert REGISTRY.first_error("acedata/task-succeeded", {**SEED_001_DONE, "elapsed": "90"}) is not None
+
+
+def test_the_stream_is_declared_in_the_operation_table() -> None:
+    [generate] = [spec for spec in OPERATIONS if spec.operation == "generate"]
+    streamed = generate.streamed
+    assert streamed is not None and streamed.media_type == "application/x-ndjson"
+    assert dict(streamed.requested_by) == {"accept": "application/x-ndjson"}
+    assert set(streamed.final) <= set(streamed.lines) <= set(REGISTRY.names("acedata"))
+    assert set(generate.responses[200]) <= set(streamed.final)
 
 
 def test_the_operation_table_names_real_schemas_and_catalogued_statuses() -> None:
