@@ -22,6 +22,7 @@ from typing import Any
 
 import pytest
 
+from .config import ConfigError, check_options
 from .settings import Settings
 from .testing import MockHandle, ServerThread, with_test_key
 
@@ -83,6 +84,10 @@ def marker_options(node: pytest.Item) -> dict[str, Any]:
 
 def apply_options(base: Settings, options: dict[str, Any]) -> Settings:
     """`base` with the marker's Settings fields changed; unknown names are a usage error."""
+    try:  # the config file's checks: names, types, vendor options (did-you-mean included)
+        check_options(options, server_chosen=SERVER_ONLY, extra=PLUGIN_OPTIONS)
+    except ConfigError as error:
+        raise pytest.UsageError(f"@pytest.mark.{MARKER}: {error}") from None
     known = {f.name for f in fields(Settings)} - SERVER_ONLY
     wanted = {k: v for k, v in options.items() if k not in PLUGIN_OPTIONS}
     unknown = sorted(set(wanted) - known)

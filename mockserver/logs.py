@@ -1,0 +1,56 @@
+"""One log format for every line the server writes: its own, the access log's and uvicorn's.
+
+`text`: `2026-11-21 10:00:00,123 INFO mockserver.access GET /__admin/health 200 0.4ms -`.
+`json`: one object a line (`time`, `level`, `logger`, `message`, the access-log fields under
+`access`, a traceback, if any, as one string under `error`), for log shippers.
+"""
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from collections.abc import Callable, Iterable
+from datetime import datetime, timezone
+from typing import IO, Any
+
+TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s %(message)s"
+TRACE = 5  # uvicorn's level below DEBUG
+LEVELS = {"critical": logging.CRITICAL, "error": logging.ERROR, "warning": logging.WARNING,
+          "info": logging.INFO, "debug": logging.DEBUG, "trace": TRACE}
+# Loggers that must reach the one handler: uvicorn's, which its default config would give
+# handlers and formats of their own.
+SERVER_LOGGERS = ("uvicorn", "uvicorn.error", "uvicorn.access", "mockserver")
+
+
+class JsonFormatter(logging.Formatter):
+    def format(self, record: logging.LogRecord) -> str:
+        doc: dict[str, Any] = {
+            "time": datetime.fromtimestamp(record.created, timezone.utc)
+            .isoformat(timespec="milliseconds").replace("+00:00", "Z"),
+            "level": record.levelname.lower(), "logger": record.name,
+            "message": record.getMessage()}
+        for key in ("access", "banner"):
+            if hasattr(record, key):
+                doc[key] = getattr(record, key)
+        if record.exc_info:
+            doc["error"] = self.formatException(record.exc_info)
+        return json.dumps(doc, ensure_ascii=False, default=str)
+
+
+def configure(level: str = "info", fmt: str = "text", stream: IO[str] | None = None,
+              filters: Iterable[Callable[[logging.LogRecord], bool]] = ()) -> logging.Handler:
+    """Send every log record, uvicorn's included, through one handler in one format."""
+    logging.addLevelName(TRACE, "TRACE")
+    handler = logging.StreamHandler(stream or sys.stderr)
+    handler.setFormatter(JsonFormatter() if fmt == "json" else logging.Formatter(TEXT_FORMAT))
+    for keep in filters:
+        handler.addFilter(keep)
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(LEVELS[level])
+    for name in SERVER_LOGGERS:
+        logger = logging.getLogger(name)
+        logger.handlers.clear()
+        logger.propagate = True
+        logger.setLevel(LEVELS[level])
+    return handler
