@@ -15,8 +15,8 @@ from referencing.exceptions import Unresolvable
 from contract_tests.session import Kit
 from mockserver.core.errors import Catalogue
 from mockserver.core.operations import OperationSpec, load_operations
-from mockserver.providers import vendor_names
 from mockserver.core.schemas import SCHEMA_SUFFIX, fixtures_root, schemas_root
+from mockserver.providers import vendor_names
 
 ID_BASE = "https://portrait-mockserver.invalid/schemas/"
 VENDORS = sorted(p.name for p in schemas_root().iterdir() if p.is_dir())

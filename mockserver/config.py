@@ -4,8 +4,8 @@ into one message naming where it was written, what is allowed, and the closest v
 
 The schema is built from the `Settings` fields this module describes (`SERVER_FIELDS`) and
 every vendor's declared options (`VendorSpec.all_options()`), so a new vendor or option is
-checked and documented without a change here. `python3 scripts/config_schema.py` writes it
-to docs/config.schema.json; `mockserver config --schema` prints it.
+checked and documented without a change here. `mockserver config --schema` prints it; the
+copy in docs/config.schema.json is kept current by tests/test_config_schema.py.
 """
 from __future__ import annotations
 
@@ -95,7 +95,7 @@ def config_schema() -> dict[str, Any]:
         "$id": SCHEMA_ID,
         "title": "portrait-mockserver configuration (TOML)",
         "description": "Generated from the Settings fields and every vendor's declared "
-                       "options: python3 scripts/config_schema.py",
+                       "options: mockserver config --schema > docs/config.schema.json",
         "type": "object", "additionalProperties": False,
         "properties": {
             "server": {"type": "object", "additionalProperties": False,

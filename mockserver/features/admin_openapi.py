@@ -101,7 +101,8 @@ def _components(vendors: Sequence[str]) -> dict[str, Any]:
         "RequestPattern": pattern,
         "Count": _object(["count"], count=INTEGER),
         "Har": _object(["log"], log=_object(["version", "creator", "entries"], version={"const": "1.2"},
-                                            creator={"type": "object"}, pages={"type": "array"},
+                                            creator={"type": "object"},
+                                            pages={"type": "array", "items": {"type": "object"}},
                                             entries={"type": "array", "items": {"type": "object"}})),
         "FaultRuleInput": rule_schema(vendors),
         "FaultRule": rule_out,
@@ -149,6 +150,9 @@ def _path(name: str, description: str) -> dict[str, Any]:
             "schema": STRING}
 
 
+BINARY = {"schema": {"type": "string", "format": "binary"}}
+FIXTURE_TYPES = ("image/jpeg", "image/png", "image/webp", "image/bmp", "image/tiff", "text/plain",
+                 "text/markdown")
 LIMIT = _query("limit", "at most this many, newest first", {"type": "integer", "minimum": 0})
 JOURNAL_FILTERS = [
     *(_query(name, f"only entries with this {name}") for name in
@@ -197,8 +201,8 @@ def _paths(vendors: Sequence[str]) -> dict[str, Any]:
         "/__admin/fixtures": {"get": _op("fixtures", "Sample images to use as input URLs",
                                          _answer("names", "FixtureList"))},
         "/__admin/fixtures/{name}": {"get": _op(
-            "fixture", "One sample file", {"description": "the file", "content": {
-                "*/*": {"schema": {"description": "its bytes, typed by its name"}}}},
+            "fixture", "One sample file", {"description": "the file, typed by its name",
+                                           "content": {media: BINARY for media in FIXTURE_TYPES}},
             params=[_path("name", "a name from GET /__admin/fixtures")],
             errors={"404": _error("no such fixture")})},
         "/__admin/requests": {"get": _op(

@@ -7,6 +7,9 @@
 - Every answer and request body carries examples: the project's own example payloads,
   `fixtures/<vendor>/<schema>.example.json`, which the test suite checks against the schema of
   the same name. A mock server then answers a real body instead of one it made up.
+- Alternatives (`anyOf` of answers) come most specific first, counted in required fields:
+  generated clients try them in order and keep the first that parses, and a model ignores
+  fields it does not know, so a rich answer must meet its own model before a poorer one.
 - Every array schema says what its items are: `"items": {}` where a schema only bounds the
   length (an always-empty list). Generators refuse an array without `items`.
 - Every callback operation declares its security: the vendors sign nothing when they call
@@ -32,6 +35,7 @@ def fit_for_tools(doc: dict[str, Any]) -> dict[str, Any]:
     for node in _schema_nodes(doc["components"]["schemas"]):
         if node.get("type") == "array" and "items" not in node and "prefixItems" not in node:
             node["items"] = {}
+    order_alternatives(doc)
     add_examples(doc)
     declare_callback_security(doc)
     doc["info"].setdefault("license", LICENSE)  # the mock's licence (pyproject.toml)
@@ -92,6 +96,31 @@ def _schema_nodes(node: Any) -> Iterator[dict[str, Any]]:
 
 def _ref_holders(node: Any) -> Iterator[dict[str, Any]]:
     return (found for found in _schema_nodes(node) if isinstance(found.get("$ref"), str))
+
+
+# --- the order of alternatives ------------------------------------------------------------
+
+
+def required_fields(schema: Any, schemas: dict[str, Any], depth: int = 0) -> int:
+    """How many required fields `schema` demands, nested objects and `allOf` parts included."""
+    if not isinstance(schema, dict) or depth > 8:
+        return 0
+    if isinstance(schema.get("$ref"), str):
+        return required_fields(schemas.get(schema["$ref"].removeprefix(COMPONENTS)), schemas,
+                               depth + 1)
+    count = len(schema.get("required", []))
+    count += sum(required_fields(part, schemas, depth + 1) for part in schema.get("allOf", []))
+    count += sum(required_fields(prop, schemas, depth + 1)
+                 for prop in schema.get("properties", {}).values())
+    return count
+
+
+def order_alternatives(doc: dict[str, Any]) -> None:
+    schemas = doc["components"]["schemas"]
+    for media in _media_types(doc):
+        alternatives = media.get("schema", {}).get("anyOf")
+        if isinstance(alternatives, list):
+            alternatives.sort(key=lambda ref: -required_fields(ref, schemas))
 
 
 # --- examples ---------------------------------------------------------------------------------
