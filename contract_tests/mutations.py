@@ -346,8 +346,10 @@ register("dashscope.lenient-validation", DS, "invalid parameters are accepted as
 register("dashscope.async-header-optional", DS, "submit without X-DashScope-Async is accepted",
          on_replies(DS, error(["AccessDenied"], "code"),
                     fake_acceptance(_dashscope_accepted, "dashscope/submit-response")))
-register("dashscope.failed-usage-renamed", DS, "FAILED tasks report usage.image_count, not image_num",
-         on_replies(DS, _dashscope_status("FAILED"), edit_body(rename("usage.image_num", "image_count"))))
+register("dashscope.failed-usage-renamed", DS,
+         "FAILED tasks report usage.image_total, neither image_count nor image_num",
+         on_replies(DS, _dashscope_status("FAILED"),
+                    edit_body(rename("usage.image_count", "image_total"))))
 register("dashscope.auth-code-changed", DS, "a bad API key answers 403 AccessDenied",
          on_replies(DS, error(["InvalidApiKey"], "code"), lambda call, reply: dataclasses.replace(
              reply, status=403, body={**reply.body, "code": "AccessDenied"})))

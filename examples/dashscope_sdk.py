@@ -3,7 +3,8 @@
     mockserver serve --time-scale 60 &
     python examples/dashscope_sdk.py http://127.0.0.1:8000
 
-The SDK is only given `base_address` (or set DASHSCOPE_HTTP_BASE_URL before importing it).
+The SDK is only given `base_address` (or set DASHSCOPE_HTTP_BASE_URL before importing it; the
+2.x `dashscope.Client` reads DASHSCOPE_BASE_URL instead).
 Its `wait()` polls with real sleeps (1 s, growing), so the clock is moved on through the admin
 API instead of waiting for the emulated task to finish.
 """

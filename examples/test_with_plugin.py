@@ -26,12 +26,12 @@ def test_order_and_download(client, portrait_mock) -> None:
 
 def test_vendor_failure_reaches_the_caller(client, portrait_mock) -> None:
     portrait_mock.add_fault(vendor="dashscope", operation="gen_potrait", effect="fail_task",
-                            code="InternalError:Algo")
+                            code="InternalError.Algo")
     task_id = client.order()
     portrait_mock.advance(60)
     with pytest.raises(PortraitError) as failed:
         client.result_urls(task_id)
-    assert failed.value.code == "InternalError:Algo"
+    assert failed.value.code == "InternalError.Algo"
 
 
 @pytest.mark.portrait_mock(strict_auth=True, api_keys=["sk-the-only-key"])

@@ -117,7 +117,8 @@ def banner(settings: Settings, providers: Sequence[Provider]) -> str:
              f"  store: {settings.store}   time scale: {settings.time_scale}",
              f"  admin: {settings.base_url}/__admin/health"]
     for provider in providers:
-        lines.append(f"  {provider.title}: {provider.setup_hint(settings.base_url)}")
+        hint = provider.setup_hint(settings.base_url)  # may span lines: indent them
+        lines.append(f"  {provider.title}: " + hint.replace("\n", "\n      "))
     if (warning := wildcard_warning(settings)) is not None:
         lines.append(f"  warning: {warning}")
     return "\n".join(lines)
@@ -204,10 +205,10 @@ def _build_app(settings: Settings, sources: Mapping[str, str]) -> Any:
     where = f"config file {settings.config_path}: " if settings.config_path else ""
     try:
         return create_app(settings, features=(*FEATURES, access_log))
-    except (OptionError, FaultError) as error:
-        fail(f"{where}{error}")
     except PluginError as error:
         fail(f"{sources.get('plugins', 'plugins')}: {error}")
+    except (OptionError, FaultError, ValueError) as error:  # options, accounts, fault rules
+        fail(f"{where}{error}")
     except (OSError, sqlite3.Error) as error:
         fail(describe_store_failure(settings.store, sources.get("store", "store"), error))
 

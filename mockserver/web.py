@@ -70,6 +70,7 @@ class Call:
     body: bytes
     request_id: str = field(default_factory=uuid4)
     account: str | None = None
+    api_key: str | None = None  # the bearer key that authenticated `account`, if any
     task_id: str | None = None
     injected: bool = False
     note: dict[str, Any] = field(default_factory=dict)
@@ -107,17 +108,18 @@ class Call:
 
 def bearer_account(call: Call, *, missing: VendorError, invalid: VendorError,
                    refusals: Mapping[str, VendorError] | None = None) -> str:
-    """Authenticate a bearer-key vendor: the key is the account. `refusals` maps keys that stand
-    for states an emulator never reaches by itself (a used-up balance, ...) to their error."""
-    check = call.runtime.auth.check(call.request.headers.get("authorization"))
+    """Authenticate a bearer-key vendor: the key's account (`[vendors.<name>.accounts]`, else the
+    key itself). `refusals` maps keys that stand for states an emulator never reaches by itself
+    (a used-up balance, ...) to their error."""
+    check = call.runtime.auth.check(call.request.headers.get("authorization"), call.vendor)
     if check.status is KeyStatus.MISSING:
         raise missing
     if refusals and check.key is not None and check.key in refusals:
         raise refusals[check.key]
-    if check.status is not KeyStatus.OK or check.key is None:
+    if check.status is not KeyStatus.OK or check.key is None or check.account is None:
         raise invalid
-    call.account = check.key
-    return check.key
+    call.account, call.api_key = check.account, check.key
+    return check.account
 
 
 Handler = Callable[[Call], Awaitable[Reply]]
@@ -204,8 +206,8 @@ class Pipeline:
         if missing or extra:
             raise ValueError(f"{provider.name}: operations without a handler {missing}, "
                              f"handlers without an operation {extra}")
-        return [self.route(provider, spec.path, name, handlers[name], [spec.method])
-                for name, spec in specs.items()]
+        return [self.route(provider, path, name, handlers[name], [spec.method])
+                for name, spec in specs.items() for path in (spec.path, *spec.extra_paths)]
 
 
 def _loggable(body: bytes) -> Any:

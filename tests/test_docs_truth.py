@@ -41,6 +41,8 @@ def known_codes() -> set[str]:
     for cls in provider_classes():
         catalogue = json.loads((ROOT / "schemas" / cls.spec.name / "catalogue.json").read_text())
         codes |= set(catalogue["errors"]) | set(cls.spec.task_failure_codes)
+        codes |= {alias for entry in catalogue["errors"].values()  # other spellings, accepted
+                  for alias in entry.get("aliases", ())}
     return codes
 
 

@@ -1,7 +1,9 @@
-"""DashScope facechain-generation: bearer key, async submit, GET poll, cancel while PENDING.
+"""DashScope facechain-generation: bearer key, async submit, GET poll, cancel while PENDING,
+and the account's task list.
 
-Facts from seed 004 and vendors.md section 4 (the same the mock follows); kept apart from the
-mock's code on purpose, so a change in the mock cannot silently change the expectations.
+Facts from seed 004, vendors.md section 4 and the task-management page (manage-asynchronous-
+tasks); kept apart from the mock's code on purpose, so a change in the mock cannot silently
+change the expectations.
 """
 from __future__ import annotations
 
@@ -16,6 +18,7 @@ TEMPLATE, TRAIN_FREE = "portrait_url_template", "train_free_portrait_url_templat
 ONLY_SIZE = "768*1024"  # the only documented size
 LORA = {"resource_id": "facechain-png-ft-202308291948-edc2", "resource_type": "facelora"}
 INVALID_PARAMETER = Expect(status=400, codes=frozenset({"InvalidParameter"}))
+LIST_OP = "list_tasks"
 
 
 class DashScopeAdapter(Adapter):
@@ -104,6 +107,17 @@ class DashScopeAdapter(Adapter):
         # Unknown, expired and other accounts' ids all answer 200 UNKNOWN [DOC seed 004].
         return ex.status == 200 and self.state(ex) == "UNKNOWN"
 
+    # --- the task list ------------------------------------------------------------------------
+
+    def other_operations(self) -> set[str]:
+        return {LIST_OP}
+
+    def call_other(self, operation: str) -> Exchange:
+        """The list of a fresh account: free, creates nothing [DOC: 200 with data, page_no,
+        page_size, total, total_page]."""
+        assert operation == LIST_OP, operation
+        return self.call(LIST_OP, self.credentials("A"), query="page_no=1&page_size=10")
+
     # --- probes -------------------------------------------------------------------------------
 
     def auth_probes(self) -> list[Probe]:
@@ -119,6 +133,7 @@ class DashScopeAdapter(Adapter):
                   path_params={"task_id": self.unknown_task_id()}),
             Probe("cancel-no-key", self.cancel_op or "", bad_key, sign=False,
                   path_params={"task_id": self.unknown_task_id()}),
+            Probe("list-no-key", LIST_OP, bad_key, sign=False),
         ]
 
     def extra_probes(self) -> list[Probe]:
@@ -142,6 +157,11 @@ class DashScopeAdapter(Adapter):
             Probe("cancel-unknown-task", self.cancel_op or "",
                   Expect(400, frozenset({"UnsupportedOperation"})),
                   path_params={"task_id": self.unknown_task_id()}),
+            # The window may not exceed 24 h and `status` is one of six [DOC]; the error code
+            # for breaking either is INFERRED (InvalidParameter, like every parameter error).
+            Probe("list-window-over-24h", LIST_OP, INVALID_PARAMETER,
+                  query="start_time=20261201000000&end_time=20261202000001"),
+            Probe("list-unknown-status", LIST_OP, INVALID_PARAMETER, query="status=DONE"),
         ]
 
     def unknown_path(self) -> str | None:

@@ -39,11 +39,15 @@ class Catalogue:
     """Code -> HTTP status and message, loaded from `schemas/<vendor>/catalogue.json`."""
 
     def __init__(self, vendor: str, entries: dict[str, CatalogueEntry], fallback: str,
-                 raw: dict[str, dict[str, Any]] | None = None) -> None:
+                 raw: dict[str, dict[str, Any]] | None = None,
+                 aliases: dict[str, str] | None = None) -> None:
         self.vendor = vendor
         self.entries = entries
         self.fallback = fallback
         self.raw = raw or {}  # each entry as written, with any vendor-specific fields
+        # Other spellings of a code that vendor sources also use (alias -> code), accepted
+        # wherever a code is named (fault rules, options) and resolved to the entry.
+        self.aliases = aliases or {}
 
     @classmethod
     def load(cls, path: Path) -> Catalogue:
@@ -54,14 +58,19 @@ class Catalogue:
         }
         if doc["fallback"] not in entries:
             raise ValueError(f"{path}: fallback code {doc['fallback']!r} is not in the catalogue")
-        return cls(doc["vendor"], entries, doc["fallback"], doc["errors"])
+        aliases = {alias: code for code, e in doc["errors"].items() for alias in e.get("aliases", ())}
+        return cls(doc["vendor"], entries, doc["fallback"], doc["errors"], aliases)
 
     def __contains__(self, code: str) -> bool:
-        return code in self.entries
+        return code in self.entries or code in self.aliases
+
+    def canonical(self, code: str) -> str:
+        """The catalogue's own spelling of `code` (itself when it is no alias)."""
+        return self.aliases.get(code, code)
 
     def resolve(self, error: VendorError) -> CatalogueEntry:
         """The entry to render; unknown codes render as the fallback's status with their own code."""
-        entry = self.entries.get(error.code)
+        entry = self.entries.get(self.canonical(error.code))
         if entry is None:
             base = self.entries[self.fallback]
             entry = CatalogueEntry(error.code, base.status, base.message, "unknown")

@@ -31,6 +31,7 @@ class OperationSpec:
     required_headers: Mapping[str, str] = field(default_factory=dict)
     callback_schema: str | None = None
     summary: str = ""
+    extra_paths: tuple[str, ...] = ()  # other spellings routed alike (a trailing slash, ...)
 
     @classmethod
     def from_doc(cls, doc: Mapping[str, Any]) -> OperationSpec:
@@ -44,6 +45,7 @@ class OperationSpec:
             required_headers=dict(doc.get("required_headers", {})),
             callback_schema=doc.get("callback_schema"),
             summary=doc.get("summary", ""),
+            extra_paths=tuple(doc.get("extra_paths", ())),
         )
 
 

@@ -38,7 +38,7 @@ class Runtime:
         self.journal = Journal(settings.journal_size)
         self.limiter = RateLimiter()
         self.engine = TaskEngine(self.clock, self.store)
-        self.auth = BearerAuth(settings.strict_auth, frozenset(settings.api_keys))
+        self.auth = BearerAuth.configure(settings.strict_auth, settings.api_keys, settings.vendors)
         self.startup: list[Hook] = []
         self.shutdown: list[Hook] = []
         self.resetters: list[Callable[[], None]] = []

@@ -20,6 +20,7 @@ class Store(Protocol):
     def get_task(self, task_id: str) -> Task | None: ...
     def account_tasks(self, vendor: str, account: str, pool: str, since: float) -> list[Task]: ...
     def list_tasks(self, vendor: str | None = None, limit: int = 1000) -> list[Task]: ...
+    def created_tasks(self, vendor: str, account: str, since: float, until: float) -> list[Task]: ...
     def put_record(self, kind: str, record_id: str, doc: dict[str, Any]) -> None: ...
     def get_record(self, kind: str, record_id: str) -> dict[str, Any] | None: ...
     def list_records(self, kind: str) -> list[dict[str, Any]]: ...
@@ -69,6 +70,13 @@ class MemoryStore:
         chosen.sort(reverse=True)
         return [pickle.loads(self._tasks[task_id]) for _, task_id in chosen[:limit]]
 
+    def created_tasks(self, vendor: str, account: str, since: float, until: float) -> list[Task]:
+        """The account's tasks created in [since, until), newest first (task lists)."""
+        chosen = [(created, task_id) for task_id, (v, a, _, _, created) in self._index.items()
+                  if (v, a) == (vendor, account) and since <= created < until]
+        chosen.sort(reverse=True)
+        return [pickle.loads(self._tasks[task_id]) for _, task_id in chosen]
+
     def put_record(self, kind: str, record_id: str, doc: dict[str, Any]) -> None:
         self._records.setdefault(kind, {})[record_id] = json.loads(json.dumps(doc))
 
@@ -101,6 +109,7 @@ CREATE TABLE IF NOT EXISTS tasks (
     created_at REAL NOT NULL, end_at REAL, doc TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS tasks_account ON tasks (vendor, account, pool, end_at);
 CREATE INDEX IF NOT EXISTS tasks_created ON tasks (vendor, created_at);
+CREATE INDEX IF NOT EXISTS tasks_account_created ON tasks (vendor, account, created_at);
 CREATE TABLE IF NOT EXISTS records (
     kind TEXT NOT NULL, id TEXT NOT NULL, seq INTEGER NOT NULL, doc TEXT NOT NULL,
     PRIMARY KEY (kind, id));
@@ -156,6 +165,14 @@ class SqliteStore:
                 "SELECT doc FROM tasks WHERE vendor = ? ORDER BY created_at DESC LIMIT ?",
                 (vendor, limit),
             )
+        return [Task.from_dict(json.loads(r[0])) for r in rows]
+
+    def created_tasks(self, vendor: str, account: str, since: float, until: float) -> list[Task]:
+        rows = self._run(
+            "SELECT doc FROM tasks WHERE vendor = ? AND account = ? AND created_at >= ?"
+            " AND created_at < ? ORDER BY created_at DESC",
+            (vendor, account, since, until),
+        )
         return [Task.from_dict(json.loads(r[0])) for r in rows]
 
     def put_record(self, kind: str, record_id: str, doc: dict[str, Any]) -> None:

@@ -53,6 +53,7 @@ class Facts:
     operation: str | None
     account: str | None
     body: Any
+    key: str | None = None  # the bearer key, when the account groups several
 
 
 @dataclass
@@ -85,7 +86,7 @@ class FaultRule:
             return False
         if self.operation is not None and facts.operation != self.operation:
             return False
-        if self.account is not None and facts.account != self.account:
+        if self.account is not None and self.account not in (facts.account, facts.key):
             return False
         return not self.body or fields_match(facts.body, self.body)
 
@@ -170,7 +171,7 @@ def _code(value: Any, effect: str, provider: Provider) -> str | None:
         return None
     if value is None:
         raise FaultError(f"effect {effect!r} needs a 'code' from the {provider.name} catalogue")
-    code = str(value)
+    code = provider.catalogue.canonical(str(value))  # either spelling a vendor uses
     known = set(provider.catalogue.entries) if effect == "error" else failure_codes(provider)
     if code not in known:
         raise FaultError(f"{code!r} is not a {provider.name} "

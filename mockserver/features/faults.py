@@ -144,12 +144,14 @@ class Faults:
         # Parse the body (maybe a large upload) only when some rule looks into it.
         body = request_document(call.request.headers.get("content-type", ""), call.body) \
             if any(r.body for r in candidates) else None
-        account = self.emulator.claimed_account(call.request.headers, call.vendor)
-        facts = Facts(call.vendor, call.operation, account, body)
+        key = self.emulator.claimed_account(call.request.headers, call.vendor)
+        account = self.emulator.auth.account_of(call.vendor, key)
+        facts = Facts(call.vendor, call.operation, account, body, key)
         fired = self.fire(facts, REQUEST_EFFECTS)
         if not fired:
             return None
         _mark(call, fired)
+        call.account = call.account or account  # the journal names who was answered
         delay = sum(r.pick_latency() for r in fired if r.effect == "latency")
         if delay:
             call.note["fault_latency_seconds"] = round(delay, 3)
@@ -169,7 +171,8 @@ class Faults:
             call = None
         body = task.request or (request_document(
             call.request.headers.get("content-type", ""), call.body) if call else None)
-        facts = Facts(task.vendor, call.operation if call else None, task.account, body)
+        facts = Facts(task.vendor, call.operation if call else None, task.account, body,
+                      call.api_key if call else None)
         fired = self.fire(facts, TASK_EFFECTS)
         if not fired:
             return

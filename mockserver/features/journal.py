@@ -174,7 +174,8 @@ async def record_near_miss(emulator: Emulator, vendor: str | None, request: Requ
     closest = closest_route(request.method, request.url.path, headers,
                             known_routes(emulator, vendor))
     emulator.journal.record(
-        time=emulator.clock.now(), vendor=vendor, operation=None, account=account,
+        time=emulator.clock.now(), vendor=vendor, operation=None,
+        account=emulator.auth.account_of(vendor or "", account),
         method=request.method, path=request.url.path, query=request.url.query, headers=headers,
         body=request_document(headers.get("content-type", ""), body) or _raw(body),
         status=status, response=response, note={"near_miss": closest or {}},

@@ -193,12 +193,33 @@ def _add_request(op: dict[str, Any], components: _Components, specs: list[Operat
         if MULTIPART in schemas:
             components.untype_file_parts(schemas[MULTIPART])
         return
+    if (flat := _query_parameters(components, specs)) is not None:
+        op["parameters"] = op.get("parameters", []) + flat
+        return
     # A GET whose fields travel in the query string, flattened in the vendor's own way
     # (`List.0.Field=...`): OpenAPI's parameter styles cannot say that.
     op["description"] = ("The request's fields travel in the query string in the vendor's "
                          "flattened form; `x-query-schema` is the schema of the unflattened "
                          "fields (OpenAPI parameter styles cannot describe the flattening).")
     op["x-query-schema"] = next(iter(schemas.values()))
+
+
+def _query_parameters(components: _Components,
+                      specs: list[OperationSpec]) -> list[dict[str, Any]] | None:
+    """`in: query` parameters for a GET whose query schema is flat (no object or array
+    property, e.g. a task list's filters); None for anything OpenAPI styles cannot say."""
+    names = {spec.request_schema for spec in specs if spec.request_schema}
+    if len(names) != 1:
+        return None
+    name = names.pop()
+    doc = components.registry.documents[name]
+    props = doc.get("properties", {})
+    if not props or any(p.get("type") in ("object", "array") for p in props.values()):
+        return None
+    required = set(doc.get("required", ()))
+    return [{"name": key, "in": "query", "required": key in required,
+             "schema": components._rewrite(copy.deepcopy(prop), name)}
+            for key, prop in props.items()]
 
 
 def _callback_field(registry: SchemaRegistry, spec: OperationSpec) -> str:
@@ -224,8 +245,8 @@ def _callbacks(components: _Components, specs: list[OperationSpec]) -> dict[str,
 
 
 def _operation(vendor: str, components: _Components, specs: list[OperationSpec],
-               auth: str) -> dict[str, Any]:
-    headers, dispatch = _header_parameters(specs, auth)
+               schemes: tuple[str, ...]) -> dict[str, Any]:
+    headers, dispatch = _header_parameters(specs, "none" if not schemes else schemes[0])
     first = specs[0]
     method = first.method.lower()
     merged_id = f"{vendor}_{method}_by_{(dispatch or 'operation').lower().replace('-', '_')}"
@@ -242,8 +263,8 @@ def _operation(vendor: str, components: _Components, specs: list[OperationSpec],
     _add_request(op, components, specs, method)
     if (callbacks := _callbacks(components, specs)) is not None:
         op["callbacks"] = callbacks
-    if auth != "none":
-        op["security"] = [{auth: []}]
+    if schemes:  # each scheme is an alternative way to authenticate
+        op["security"] = [{name: []} for name in schemes]
     if not op["parameters"]:
         del op["parameters"]
     return op
@@ -281,7 +302,7 @@ def vendor_document(vendor_spec: VendorSpec, registry: SchemaRegistry,
                     base_url: str | None = None) -> dict[str, Any]:
     """The OpenAPI 3.1 document of one vendor, as this mock emulates it."""
     vendor = vendor_spec.name
-    auth = next(iter(vendor_spec.security_schemes), "none")
+    schemes = tuple(vendor_spec.security_schemes)
     components = _Components(registry)
     grouped: dict[tuple[str, str], list[OperationSpec]] = {}
     for spec in load_operations(vendor):
@@ -289,7 +310,7 @@ def vendor_document(vendor_spec: VendorSpec, registry: SchemaRegistry,
     paths: dict[str, dict[str, Any]] = {}
     ops = []
     for (path, method), specs in grouped.items():
-        ops.append((specs, _operation(vendor, components, specs, auth)))
+        ops.append((specs, _operation(vendor, components, specs, schemes)))
         paths.setdefault(path, {})[method] = ops[-1][1]
     _add_links(components, ops)
     real = f"https://{vendor_spec.hosts[0]}"

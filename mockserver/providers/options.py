@@ -119,7 +119,10 @@ class Options:
             name = names.get(key)
             if name is None:
                 raise OptionError(self._unknown(key))
-            self._values[name] = self.declared[name].check(value)
+            try:
+                self._values[name] = self.declared[name].check(value)
+            except OptionError as error:
+                raise OptionError(f"[vendors.{vendor}] {error}") from None
 
     def _unknown(self, key: str) -> str:
         close = difflib.get_close_matches(key, list(self.declared), n=1)

@@ -14,7 +14,7 @@ from typing import Any
 
 from ..core.callbacks import DeliveryPolicy
 from ..core.images import ImageRules
-from .options import INTEGER, NUMBER, STRING, Option
+from .options import INTEGER, NUMBER, STRING, TABLE, Option
 
 DAY = 24 * 3600.0
 BEARER_SCHEME: Mapping[str, Any] = {
@@ -122,6 +122,9 @@ class VendorSpec:
         found = [Option("result_ttl_seconds", NUMBER, self.result_ttl,
                         "emulated seconds a result file stays downloadable after the task ends",
                         minimum=0)]
+        if "bearer" in self.security_schemes:
+            found.append(Option("accounts", TABLE, None, "named accounts whose keys share "
+                                "tasks and limits: name = [key, ...]"))
         if self.blocking_timeout is not None:
             found.append(Option("sync_timeout_seconds", NUMBER, self.blocking_timeout,
                                 "real seconds a blocking call waits for its task",

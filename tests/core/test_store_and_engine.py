@@ -97,6 +97,19 @@ def test_unlimited_concurrency(engine) -> None:
     assert {engine.store.get_task(t).start_at for t in ("t1", "t2")} == {engine.clock.now()}
 
 
+def test_created_tasks_are_one_accounts_window_newest_first(engine) -> None:
+    start = engine.clock.now()
+    for index in range(4):
+        make(engine, f"t{index}", timing=Timing(0, 1, 100, None))
+        engine.clock.advance(10)
+    make(engine, "other", account="b")
+    found = engine.store.created_tasks("v", "a", start + 10, start + 30)
+    assert [t.id for t in found] == ["t2", "t1"]  # [since, until): t3 was created at +30
+    assert [t.id for t in engine.store.created_tasks("v", "a", 0, float("inf"))] == [
+        "t3", "t2", "t1", "t0"]
+    assert engine.store.created_tasks("w", "a", 0, float("inf")) == []
+
+
 def test_records_and_meta(store_spec: str) -> None:
     store = open_store(store_spec)
     store.put_record("callback", "c1", {"n": 1})

@@ -46,12 +46,12 @@ def test_injected_errors_reach_the_sdk_as_the_vendor_would_send_them(server, cod
 
 
 def test_failed_task_through_fetch(server) -> None:
-    add_fault(server, effect="fail_task", code="InternalError:Algo")
+    add_fault(server, effect="fail_task", code="InternalError.Algo")
     submitted = submit(server)
     assert submitted.status_code == HTTPStatus.OK
     server.emulator.clock.advance(60)
     done = fetch(server, submitted)
-    assert done.output["task_status"] == "FAILED" and done.output["code"] == "InternalError:Algo"
+    assert done.output["task_status"] == "FAILED" and done.output["code"] == "InternalError.Algo"
 
 
 def test_stalled_task_stays_pending_for_the_sdk(server) -> None:

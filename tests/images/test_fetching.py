@@ -12,7 +12,7 @@ from .conftest import SLOW_SECONDS, ByteServer, Vendors, fixture_bytes, image_se
 pytestmark = pytest.mark.anyio
 
 DOWNLOAD_ERRORS = {"dashscope": "FAILED InvalidURL", "acedata": "failed api_error: fetch failed",
-                   "gptge": "state -3", "tencent": "FAILED FailedOperation.ImageDownloadError"}
+                   "gptge": "state -3", "tencent": "FAILED FailedOperation.DownloadError"}
 
 
 async def each_vendor(vendors: Vendors, ref: str) -> dict[str, str]:

@@ -98,7 +98,7 @@ def test_acedata_documented_answers(looped: LoopedVendors, byte_server: ByteServ
 
 
 DASHSCOPE_ANSWERS = {"ok"} | {f"FAILED {code}" for code in (
-    "InvalidURL", "InvalidParameter", "InvalidImageResolution", "InternalError:Algo")}
+    "InvalidURL", "InvalidParameter", "InvalidImageResolution", "InternalError.Algo")}
 
 
 @settings(max_examples=20, **FUZZ)
@@ -135,7 +135,7 @@ def test_gptge_documented_answers(looped: LoopedVendors, byte_server: ByteServer
 
 
 TENCENT_ANSWERS = {"ok"} | {f"FAILED {code}" for code in (
-    "FailedOperation.ImageDownloadError", "FailedOperation.ImageSizeExceed",
+    "FailedOperation.DownloadError", "FailedOperation.ImageSizeExceed",
     "FailedOperation.ImageDecodeFailed", "FailedOperation.ImageResolutionExceed",
     "InvalidParameterValue.ParameterValueError", "InvalidParameter.InvalidParameter")}
 

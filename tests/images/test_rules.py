@@ -47,8 +47,8 @@ DASHSCOPE_USER = {
     "face.jpg": "ok", "face.png": "ok", "template.jpg": "ok",
     "face.webp": "FAILED InvalidURL", "face.bmp": "FAILED InvalidURL",
     "face.tiff": "FAILED InvalidURL",
-    "face_small.jpg": "FAILED InternalError:Algo", "two_faces.jpg": "FAILED InternalError:Algo",
-    "six_faces.jpg": "FAILED InternalError:Algo", "no_face.jpg": "FAILED InternalError:Algo",
+    "face_small.jpg": "FAILED InternalError.Algo", "two_faces.jpg": "FAILED InternalError.Algo",
+    "six_faces.jpg": "FAILED InternalError.Algo", "no_face.jpg": "FAILED InternalError.Algo",
     "tiny.jpg": "FAILED InvalidImageResolution", "huge.jpg": "FAILED InvalidImageResolution",
     "claims 5000x5000": "FAILED InvalidImageResolution",
     "big_bytes.png": "FAILED InvalidParameter",
@@ -61,7 +61,7 @@ DASHSCOPE_USER = {
 # Template rows that differ from the user photo's rules (faces: at least one; > 512x512).
 DASHSCOPE_TEMPLATE = {
     "face.jpg": "ok", "face_small.jpg": "ok", "two_faces.jpg": "ok", "six_faces.jpg": "ok",
-    "no_face.jpg": "FAILED InternalError:Algo", "tiny.jpg": "FAILED InvalidImageResolution",
+    "no_face.jpg": "FAILED InternalError.Algo", "tiny.jpg": "FAILED InvalidImageResolution",
     "huge.jpg": "FAILED InvalidImageResolution", "big_bytes.png": "FAILED InvalidParameter",
     "face.webp": "FAILED InvalidURL", "bomb.png": "FAILED InvalidURL",
 }
@@ -93,7 +93,7 @@ async def test_dashscope_template_rules(vendors: Vendors) -> None:
 
 # --- Tencent: URL syntax at submit (schema), everything else fails the job ("4") -------------
 
-T_DOWNLOAD, T_DECODE = "FAILED FailedOperation.ImageDownloadError", \
+T_DOWNLOAD, T_DECODE = "FAILED FailedOperation.DownloadError", \
     "FAILED FailedOperation.ImageDecodeFailed"
 T_RESOLUTION = "FAILED FailedOperation.ImageResolutionExceed"
 T_INVALID = "FAILED InvalidParameter.InvalidParameter"

@@ -11,4 +11,6 @@ class DashScopeKit(ClientKit):
         return {"api_key": self.api_key, "base_address": self.base_url}
 
     def env(self) -> dict[str, str]:
-        return {"DASHSCOPE_HTTP_BASE_URL": self.base_url, "DASHSCOPE_API_KEY": self.api_key}
+        return {"DASHSCOPE_HTTP_BASE_URL": self.base_url,  # SDK 1.x API
+                "DASHSCOPE_BASE_URL": self.base_url,  # SDK 2.x dashscope.Client
+                "DASHSCOPE_API_KEY": self.api_key}

@@ -39,21 +39,23 @@ PROBLEM_CODES = {
     Problem.TOO_SMALL: "InvalidImageResolution",
     Problem.TOO_LARGE: "InvalidImageResolution",
 }
-FACE_PROBLEM_CODE = "InternalError:Algo"
+# The algorithm error, spelled as the current reference and live traffic spell it; seed 004's
+# `InternalError:Algo` is a catalogue alias (option `algo_error_code` answers with it).
+ALGO_ERROR = "InternalError.Algo"
+FACE_PROBLEM_CODE = ALGO_ERROR
 
 
 async def verdict(provider: Provider, task: Task) -> Verdict:
-    """Template first, then each user photo; the first problem fails the task."""
+    """Template first, then each user photo; the first problem fails the task. Results are
+    768x1024 whatever the template's size (the current reference's `result_url`)."""
     checks = [(url, USER_RULES) for url in task.data.get("user_urls", [])]
     if task.data.get("template_url"):
         checks.insert(0, (task.data["template_url"], TEMPLATE_RULES))
-    facts: dict[str, object] = {}
     for url, rules in checks:
         try:
-            _, found = await load_and_inspect(provider.runtime.fetcher, url, rules)
+            await load_and_inspect(provider.runtime.fetcher, url, rules)
         except ImageRejected as rejected:
-            code = PROBLEM_CODES.get(rejected.problem) or provider.options.text("face_error_code")
+            code = PROBLEM_CODES.get(rejected.problem) or provider.catalogue.canonical(
+                provider.options.text("face_error_code"))
             return Verdict((code, provider.catalogue.entries[code].message))
-        if rules is TEMPLATE_RULES:  # template modes answer at the template's size
-            facts = {"width": found.width, "height": found.height}
-    return Verdict(data=facts)
+    return Verdict()

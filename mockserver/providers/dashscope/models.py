@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any
@@ -19,6 +20,7 @@ TEMPLATE_STYLE = "portrait_url_template"
 TRAIN_FREE_STYLE = "train_free_portrait_url_template"
 DEFAULT_SIZE = "768*1024"
 DEFAULT_N = 4
+REGION = "cn-beijing"  # facechain is served in Beijing only [DOC]
 BEIJING = timezone(timedelta(hours=8))  # DashScope reports times in China Standard Time
 _CJK = re.compile(r"[\u3000-\u303f\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff00-\uffef]")
 
@@ -39,6 +41,7 @@ class PortraitJob:
     height: int
     template_url: str | None
     user_urls: tuple[str, ...]
+    skin_retouch: bool = True  # train-free beautifying of the user photos [DOC current reference]
 
 
 def _invalid(detail: str) -> VendorError:
@@ -81,6 +84,7 @@ def parse_job(body: dict[str, Any], allowed_sizes: frozenset[str]) -> PortraitJo
         height=height,
         template_url=template_url if style in (TEMPLATE_STYLE, TRAIN_FREE_STYLE) else None,
         user_urls=user_urls if style == TRAIN_FREE_STYLE else (),
+        skin_retouch=params.get("skin_retouch", True),  # a boolean: the schema checked it
     )
 
 
@@ -88,7 +92,17 @@ def vendor_time(ts: float) -> str:
     return datetime.fromtimestamp(ts, BEIJING).strftime("%Y-%m-%d %H:%M:%S.%f")[:-3]
 
 
-def task_output(task: Task, now: float, result_urls: list[str]) -> tuple[str, dict[str, Any], dict[str, Any] | None]:
+@dataclass(frozen=True)
+class Wording:
+    """Where the vendor's own references disagree, the spelling the mock answers with
+    (options `failed_usage_key` and `algo_error_code`, see `DashScope.wording`)."""
+
+    failed_usage_key: str = "image_count"  # current reference; seed 004 shows image_num
+    spell: Callable[[str], str] = str  # catalogue code -> the code as answered
+
+
+def task_output(task: Task, now: float, result_urls: list[str],
+                wording: Wording = Wording()) -> tuple[str, dict[str, Any], dict[str, Any] | None]:
     """(status, output, usage) for a query of `task` at `now`."""
     state = task.state_at(now)
     status = STATUS[state]
@@ -110,8 +124,10 @@ def task_output(task: Task, now: float, result_urls: list[str]) -> tuple[str, di
         return status, output, None
     output["end_time"] = vendor_time(task.end_at)
     if state is State.FAILED:
-        output.update(code=task.error_code, message=task.error_message or "")
-        return status, output, {"image_num": 0}
+        output.update(code=wording.spell(task.error_code or ""), message=task.error_message or "")
+        return status, output, {wording.failed_usage_key: 0}
+    # style_index, runtime and region: seed 004; task_metrics: the current reference.
     output.update(style_index=0, runtime=f"{task.end_at - task.start_at:.3f}",
-                  region="cn-beijing", results=[{"url": u} for u in result_urls])
+                  region=REGION, results=[{"url": u} for u in result_urls],
+                  task_metrics={"TOTAL": n, "SUCCEEDED": n, "FAILED": 0})
     return status, output, {"image_count": n}

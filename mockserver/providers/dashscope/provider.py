@@ -9,10 +9,16 @@ from ...core.runtime import Runtime
 from ...core.tasks import State, Task
 from ...web import Call, Reply
 from ..base import Provider, ResultFile
-from ..options import STRING, STRINGS, Option
+from ..options import STRING, STRINGS, Option, OptionError
 from ..spec import DAY, ErrorCodes, TimingDefaults, VendorSpec
-from .inputs import FACE_PROBLEM_CODE, TEMPLATE_RULES, USER_RULES, verdict
-from .models import DEFAULT_SIZE, PortraitJob
+from .inputs import ALGO_ERROR, FACE_PROBLEM_CODE, TEMPLATE_RULES, USER_RULES, verdict
+from .models import DEFAULT_SIZE, PortraitJob, Wording
+
+# Where the vendor's references disagree: option -> (current reference, older seed 004).
+SPELLINGS = {
+    "failed_usage_key": ("image_count", "image_num"),
+    "algo_error_code": (ALGO_ERROR, "InternalError:Algo"),
+}
 
 SPEC = VendorSpec(
     name="dashscope",
@@ -25,13 +31,20 @@ SPEC = VendorSpec(
     # Durations are INFERRED (the docs give none); 1 running task per account is documented.
     timings={"": TimingDefaults(queue=2.0, run=30.0, ttl=DAY, concurrency=1)},
     pool="gen_potrait",
-    rates={"submit": 2, "query": 20},  # documented QPS per account
+    # Documented QPS per account: submit 2; query, list and cancel 20 each (task management).
+    rates={"submit": 2, "query": 20, "list": 20, "cancel": 20},
     result_ttl=DAY,  # result URLs live 24 hours (documented)
     image_rules={"user": USER_RULES, "template": TEMPLATE_RULES},
     options=(
         Option("sizes", STRINGS, (DEFAULT_SIZE,), "accepted parameters.size values"),
         Option("face_error_code", STRING, FACE_PROBLEM_CODE,
                "the task failure code for a photo that breaks the face rules"),
+        Option("failed_usage_key", STRING, SPELLINGS["failed_usage_key"][0],
+               "FAILED answers' usage key: the current reference's image_count or seed 004's "
+               "image_num", choices=SPELLINGS["failed_usage_key"]),
+        Option("algo_error_code", STRING, SPELLINGS["algo_error_code"][0],
+               "the algorithm failure code as answered: the current reference's spelling or "
+               "seed 004's", choices=SPELLINGS["algo_error_code"]),
     ),
 )
 
@@ -43,6 +56,18 @@ class DashScope(Provider):
         super().__init__(runtime)
         self.inputs = InputChecks(runtime.store, lambda task: verdict(self, task))
         runtime.shutdown.append(self.inputs.close)
+        self.algo_error_code = self.options.text("algo_error_code")
+        face = self.catalogue.canonical(self.options.text("face_error_code"))
+        if face not in self.catalogue.entries:
+            raise OptionError(f"[vendors.{self.name}] face_error_code {face!r} is not one of "
+                              f"its error codes; known: {sorted(self.catalogue.entries)}")
+        self.wording = Wording(self.options.text("failed_usage_key"), self.spell)
+
+    def spell(self, code: str) -> str:
+        """A catalogue code as this vendor answers it (`algo_error_code` picks the spelling
+        of the algorithm error; both spellings name the same catalogue entry)."""
+        code = self.catalogue.canonical(code)
+        return self.algo_error_code if code == ALGO_ERROR else code
 
     @staticmethod
     def input_data(job: PortraitJob) -> dict[str, object]:
@@ -58,11 +83,15 @@ class DashScope(Provider):
     def error_reply(self, error: VendorError, call: Call | None) -> Reply:
         entry = self.catalogue.resolve(error)
         request_id = call.request_id if call else uuid4()
-        body = {"code": entry.code, "message": entry.message, "request_id": request_id}
+        body = {"code": self.spell(entry.code), "message": entry.message, "request_id": request_id}
         return Reply(entry.status, body, "dashscope/error", headers=error.headers)
 
     def setup_hint(self, base_url: str) -> str:
-        return f"dashscope.base_http_api_url = '{base_url}/api/v1'  (or DASHSCOPE_HTTP_BASE_URL)"
+        """SDK 1.x (`BaseAsyncApi`, requests) reads DASHSCOPE_HTTP_BASE_URL at import; the 2.x
+        `dashscope.Client` (httpx) reads DASHSCOPE_BASE_URL, then the 1.x name."""
+        api = f"{base_url}{self.spec.base_path}"
+        return (f"SDK 1.x: dashscope.base_http_api_url = '{api}'  (or env DASHSCOPE_HTTP_BASE_URL)\n"
+                f"SDK 2.x: dashscope.Client(base_url='{api}')  (or env DASHSCOPE_BASE_URL)")
 
     def result_file(self, task: Task, name: str) -> ResultFile | None:
         index, _, ext = name.partition(".")

@@ -5,6 +5,7 @@ from . import handlers
 
 HANDLERS = {
     "gen_potrait": handlers.submit,
+    "list_tasks": handlers.list_tasks,
     "query_task": handlers.query,
     "cancel_task": handlers.cancel,
 }

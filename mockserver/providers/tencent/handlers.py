@@ -1,81 +1,60 @@
 """The API 3.0 gateway at `/` and one function per GlamPic action.
 
-Every request: protocol -> body size -> TC3 signature -> version/action/region -> rate limit
--> parameters -> action. Every answer is HTTP 200 (errors too), rendered by the provider.
+Every request: protocol -> body size -> signature (TC3 or v1, see gateway.py) ->
+version/action/region -> rate limit -> parameters -> action. Every answer is HTTP 200 (errors
+too), rendered by the provider.
 """
 from __future__ import annotations
 
 import json
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from typing import TYPE_CHECKING, Any, cast
-from urllib.parse import parse_qsl
 
 from ...core.input_checks import mark_pending
 from ...web import Call, Reply
-from . import models, signing
+from . import flat, gateway, models, signing
 from .models import TencentError
 
 if TYPE_CHECKING:
+    from starlette.requests import Request
+
     from .provider import Tencent
 
 ActionHandler = Callable[[Call, dict[str, Any]], Awaitable[Reply]]
 RATE_KEYS = {"SubmitGlamPicJob": "submit", "QueryGlamPicJob": "query"}
+SCHEMAS = {"SubmitGlamPicJob": "tencent/submit-request", "QueryGlamPicJob": "tencent/query-request"}
 
 
 def _provider(call: Call) -> Tencent:
     return cast("Tencent", call.provider)  # this vendor's routes carry this provider
 
 
-def _headers(call: Call) -> dict[str, str]:
-    return {name.lower(): value for name, value in call.request.headers.items()}
-
-
-def _query_string(call: Call) -> str:
-    """The query exactly as received: it is part of the canonical request."""
-    return call.request.scope.get("query_string", b"").decode("latin-1")
-
-
-def authenticate(call: Call) -> str:
-    """Verify the TC3-HMAC-SHA256 signature; the SecretId is the account."""
-    provider = _provider(call)
-    try:
-        secret_id = signing.verify_request(
-            method=call.request.method, query=_query_string(call), headers=_headers(call),
-            body=call.body, credentials=provider.credentials, now=provider.skew_references(call.now),
-            max_skew=provider.max_skew,
-        )
-    except signing.SignatureError as err:
-        raise TencentError(err.code, detail=err.detail, param=err.param) from None
-    call.account = secret_id
-    return secret_id
-
-
-def resolve_action(call: Call) -> str:
-    """The common parameters that travel in headers: Version, Action, Region."""
-    headers = call.request.headers
-    version = headers.get("x-tc-version")
+def resolve_action(common: Mapping[str, str], regions: frozenset[str]) -> str:
+    """Version, Action, Region: from `X-TC-*` headers (TC3) or the parameters (v1)."""
+    version = common.get("Version")
     if not version:
         raise TencentError("MissingParameter", param="Version")
     if version != signing.VERSION:
         raise TencentError("NoSuchVersion", version=version)
-    action = headers.get("x-tc-action")
+    action = common.get("Action")
     if not action:
         raise TencentError("MissingParameter", param="Action")
     if action not in ACTIONS:
         raise TencentError("InvalidAction", detail=f"action {action!r} is not emulated")
-    region = headers.get("x-tc-region")
+    region = common.get("Region")
     if not region:  # both actions document Region as required (必选: 是)
         raise TencentError("MissingParameter", param="Region")
-    regions = _provider(call).regions
     if regions and region not in regions:
         raise TencentError("UnsupportedRegion", region=region)
     return action
 
 
-def read_params(call: Call) -> dict[str, Any]:
-    """POST: the JSON body. GET: the flattened query string (`FaceInfos.0.ImageUrls.0=`)."""
-    if call.request.method == "GET":
-        return models.unflatten(parse_qsl(_query_string(call), keep_blank_values=True))
+def read_params(call: Call, signed: gateway.Authenticated, action: str) -> dict[str, Any]:
+    """The action's fields: the JSON body (TC3 POST), or the flattened form of a GET or a v1
+    request, un-flattened and turned back into the schema's types."""
+    if signed.fields is not None:
+        schema = SCHEMAS[action]
+        return flat.coerce(flat.unflatten(signed.fields), schema, call.runtime.schemas)
     if not call.body.strip():
         return {}
     try:
@@ -93,15 +72,16 @@ async def api(call: Call) -> Reply:
         raise TencentError("UnsupportedProtocol")
     if len(call.body) > _provider(call).max_body_bytes:
         raise TencentError("FailedOperation.RequestEntityTooLarge")
-    authenticate(call)
-    action = resolve_action(call)
-    _provider(call).check_rate(call, RATE_KEYS[action])
-    return await ACTIONS[action](call, read_params(call))
+    provider = _provider(call)
+    signed = gateway.authenticate(call, provider)
+    action = resolve_action(signed.common, provider.regions)
+    provider.check_rate(call, RATE_KEYS[action])
+    return await ACTIONS[action](call, read_params(call, signed, action))
 
 
 async def submit(call: Call, params: dict[str, Any]) -> Reply:
     provider = _provider(call)
-    call.validate("tencent/submit-request", params)
+    call.validate(SCHEMAS["SubmitGlamPicJob"], params)
     account = call.account or ""
     job_id = models.new_job_id(account, call.now)
     job = models.plan_job(params, job_id)
@@ -117,7 +97,7 @@ async def submit(call: Call, params: dict[str, Any]) -> Reply:
 
 async def query(call: Call, params: dict[str, Any]) -> Reply:
     provider = _provider(call)
-    call.validate("tencent/query-request", params)
+    call.validate(SCHEMAS["QueryGlamPicJob"], params)
     job_id = params["JobId"]
     call.task_id = job_id
     task = provider.own_task(job_id, call.account)
@@ -137,3 +117,9 @@ async def query(call: Call, params: dict[str, Any]) -> Reply:
 
 
 ACTIONS: dict[str, ActionHandler] = {"SubmitGlamPicJob": submit, "QueryGlamPicJob": query}
+
+
+async def operation_of(request: Request) -> str:
+    """The operation name fault rules and the journal see: the action, if it is emulated."""
+    action = await gateway.action_name(request)
+    return action if action in ACTIONS else models.GATEWAY

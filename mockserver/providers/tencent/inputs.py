@@ -5,11 +5,13 @@ reports a download error inside the job, so image problems surface as JobErrorCo
 """
 from __future__ import annotations
 
+from typing import Protocol
+
+from ...core.errors import Catalogue
 from ...core.images import ImageRejected, ImageRules, MiB, Problem, load_and_inspect
 from ...core.input_checks import Verdict
+from ...core.runtime import Runtime
 from ...core.tasks import Task
-from ..base import Provider
-from .models import IMAGE_PROBLEM_CODES
 
 FORMATS = frozenset({"JPEG", "PNG", "BMP", "TIFF", "WEBP"})
 
@@ -33,7 +35,18 @@ USER_RULES = ImageRules(
 )
 
 
-async def verdict(provider: Provider, task: Task) -> Verdict:
+class _Judge(Protocol):
+    """What the check needs from the provider (which imports this module)."""
+
+    @property
+    def runtime(self) -> Runtime: ...
+    @property
+    def catalogue(self) -> Catalogue: ...
+
+    def image_problem_code(self, problem: Problem) -> str: ...
+
+
+async def verdict(provider: _Judge, task: Task) -> Verdict:
     """The template (<= 5 faces, at least one per user), then every user photo."""
     fetcher = provider.runtime.fetcher
     users = [face["ImageUrls"] for face in task.request["FaceInfos"]]
@@ -46,6 +59,6 @@ async def verdict(provider: Provider, task: Task) -> Verdict:
             for url in urls:
                 await load_and_inspect(fetcher, url, USER_RULES)
     except ImageRejected as rejected:
-        code = IMAGE_PROBLEM_CODES[rejected.problem]
+        code = provider.image_problem_code(rejected.problem)
         return Verdict((code, provider.catalogue.entries[code].message))
     return Verdict()

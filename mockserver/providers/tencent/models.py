@@ -37,13 +37,20 @@ JOB_STATUS: dict[State, tuple[str, str, str]] = {
     State.SUCCEEDED: ("5", "处理完成", "tencent/job-done"),
 }
 
+# The JobErrorCode of a job whose image cannot be downloaded. The QueryGlamPicJob reference
+# (cloud.tencent.com/document/api/1668/116225) shows FailedOperation.DownloadError / 文件下载失败。
+# as the job's error: the default. `[vendors.tencent] download_error_code` selects the SDK's
+# errorcodes.py FailedOperation.ImageDownloadError (a call-level code of other aiart actions),
+# which this mock answered before.
+DOWNLOAD_ERROR_CODES = ("FailedOperation.DownloadError", "FailedOperation.ImageDownloadError")
+DOWNLOAD_PROBLEMS = frozenset({Problem.DOWNLOAD_FAILED, Problem.URL_FORBIDDEN})
+
 # Image problems (core.image_fetch.Problem) -> the JobErrorCode of the failed job. Seed 002 says
 # SubmitGlamPicJob has no business error codes and the Query doc shows a download failure inside
 # the job, so image problems fail the job instead of the submit call.
 IMAGE_PROBLEM_CODES: dict[Problem, str] = {
-    # SDK errorcodes.py; the Query doc's example shows FailedOperation.DownloadError instead.
-    Problem.DOWNLOAD_FAILED: "FailedOperation.ImageDownloadError",
-    Problem.URL_FORBIDDEN: "FailedOperation.ImageDownloadError",  # the fetch policy refused it
+    Problem.DOWNLOAD_FAILED: DOWNLOAD_ERROR_CODES[0],  # [DOC] Query reference example
+    Problem.URL_FORBIDDEN: DOWNLOAD_ERROR_CODES[0],  # the fetch policy refused it: a download error
     Problem.TOO_MANY_BYTES: "FailedOperation.ImageSizeExceed",
     Problem.UNSUPPORTED_FORMAT: "FailedOperation.ImageDecodeFailed",
     Problem.DECODE_FAILED: "FailedOperation.ImageDecodeFailed",
@@ -69,56 +76,6 @@ class TencentError(VendorError):
 
 
 # --- request parameters -------------------------------------------------------------------
-
-_INT_FIELDS = frozenset({"Num", "LogoAdd", "X", "Y", "Width", "Height"})
-_FLOAT_FIELDS = frozenset({"Similarity"})
-
-
-def _scalar(name: str, raw: str) -> Any:
-    """GET values are strings; turn the numeric fields back into numbers where they parse."""
-    try:
-        if name in _INT_FIELDS:
-            return int(raw)
-        if name in _FLOAT_FIELDS:
-            return float(raw)
-    except ValueError:
-        pass  # left as a string: the schema check reports the type error
-    return raw
-
-
-def _listify(node: Any) -> Any:
-    if not isinstance(node, dict):
-        return node
-    items = {k: _listify(v) for k, v in node.items()}
-    if items and all(k.isdigit() for k in items):
-        indexes = sorted(int(k) for k in items)
-        if indexes != list(range(len(indexes))):
-            raise TencentError("InvalidParameter", param=f"{'.'.join(items)}",
-                               detail="array indexes must run 0..N-1")
-        return [items[str(i)] for i in indexes]
-    return items
-
-
-def unflatten(pairs: Iterable[tuple[str, str]]) -> dict[str, Any]:
-    """API 3.0 GET parameters (`FaceInfos.0.ImageUrls.0=...`) back into the JSON shape."""
-    root: dict[str, Any] = {}
-    for key, raw in pairs:
-        parts = key.split(".")
-        node = root
-        for depth, part in enumerate(parts):
-            last = depth == len(parts) - 1
-            existing = node.get(part)
-            if (not part or (last and part in node)
-                    or (not last and existing is not None and not isinstance(existing, dict))):
-                raise TencentError("InvalidParameter", param=key, detail="conflicting parameter")
-            if last:
-                name = next((p for p in reversed(parts) if not p.isdigit()), part)
-                node[part] = _scalar(name, raw)
-            else:
-                node = node.setdefault(part, {})
-    listed = _listify(root)
-    return listed if isinstance(listed, dict) else {}
-
 
 def _dotted(path: Iterable[Any]) -> str:
     return ".".join(str(p) for p in path)

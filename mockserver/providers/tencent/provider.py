@@ -8,6 +8,7 @@ from jsonschema.exceptions import ValidationError
 
 from ...core.errors import VendorError
 from ...core.ids import uuid4
+from ...core.image_fetch import Problem
 from ...core.input_checks import InputChecks, needs_check
 from ...core.render import content_type, render_image
 from ...core.runtime import Runtime
@@ -16,8 +17,9 @@ from ...web import Call, Reply
 from ..base import Provider, ResultFile
 from ..options import INTEGER, NUMBER, STRING, STRINGS, Option
 from ..spec import DAY, ErrorCodes, TimingDefaults, VendorSpec
-from . import models
+from . import gateway, models, signing_v1
 from .inputs import TEMPLATE_RULES, USER_RULES, verdict
+from .models import DOWNLOAD_ERROR_CODES, DOWNLOAD_PROBLEMS, IMAGE_PROBLEM_CODES
 
 HOUR = 3600.0
 # Regions named on the aiart endpoint page (Guangzhou, Shanghai, Nanjing, Beijing); the
@@ -32,13 +34,23 @@ TC3_SCHEME = {
     "description": "TC3-HMAC-SHA256 signature over the canonical request (`X-TC-Timestamp` and "
                    "the `Host` header are part of it). Errors, including signature failures, "
                    "answer HTTP 200."}
+# Signature v1, the alternative to TC3 (docs/tencent.md).
+V1_SCHEME = {
+    "type": "apiKey", "in": "query", "name": "Signature",
+    "description": "Signature v1 (HmacSHA256 or HmacSHA1), the alternative to TC3: no "
+                   "Authorization and no X-TC-* headers. The common parameters Action, Version, "
+                   "Region, Timestamp, Nonce, SecretId, SignatureMethod and Signature travel with "
+                   "the action's flattened fields (FaceInfos.0.ImageUrls.0=...) in the query "
+                   "string (GET) or an application/x-www-form-urlencoded body (POST). Signature = "
+                   "base64(HMAC(SecretKey, METHOD + Host + path + '?' + the name=value pairs "
+                   "sorted by name)). Errors answer HTTP 200."}
 
 SPEC = VendorSpec(
     name="tencent",
     title="Tencent Cloud AI Art GlamPic",
     hosts=("aiart.tencentcloudapi.com",),
     host_patterns=(r"aiart\.[a-z0-9-]+\.tencentcloudapi\.com",),  # aiart.<region>.
-    security_schemes={"tc3": TC3_SCHEME},
+    security_schemes={"tc3": TC3_SCHEME, "tc-signature-v1": V1_SCHEME},
     prefixes=(),  # the API lives at "/" exactly; claiming "/" would swallow every path
     errors=ErrorCodes(bad_request="InvalidParameter", internal="InternalError",
                       not_found="InvalidAction", rate_limited="RequestLimitExceeded",
@@ -58,15 +70,26 @@ SPEC = VendorSpec(
                choices=("either", "mock", "wall")),
         Option("regions", STRINGS, DEFAULT_REGIONS, "accepted X-TC-Region values (empty: any)"),
         Option("max_body_bytes", INTEGER, 10 * 1024 * 1024, "largest request body", minimum=1),
+        Option("download_error_code", STRING, DOWNLOAD_ERROR_CODES[0],
+               "JobErrorCode of a job whose image cannot be downloaded: the Query reference's "
+               "(default) or the SDK's older one", choices=DOWNLOAD_ERROR_CODES),
+        Option("v1_max_bytes", INTEGER, signing_v1.MAX_BYTES,
+               "largest signature v1 request, query plus body (about 1 MB seen live; the "
+               "exact figure is inferred)", minimum=1),
     ),
 )
 
 
+# What a catalogue placeholder reads when nobody filled it in (an injected fault, say).
+PLACEHOLDER_DEFAULTS = {"reason": "it is malformed"}
+
+
 class _Blank(dict[str, str]):
-    """format_map() helper: a placeholder nobody filled in renders empty, never KeyError."""
+    """format_map() helper: a placeholder nobody filled in renders its default or empty,
+    never KeyError."""
 
     def __missing__(self, key: str) -> str:
-        return ""
+        return PLACEHOLDER_DEFAULTS.get(key, "")
 
 
 class Tencent(Provider):
@@ -103,6 +126,17 @@ class Tencent(Provider):
             return (time.time(),)
         return (mock_now, time.time())
 
+    def image_problem_code(self, problem: Problem) -> str:
+        """The JobErrorCode of a job that failed on one of its images."""
+        if problem in DOWNLOAD_PROBLEMS:
+            return self.options.text("download_error_code")
+        return IMAGE_PROBLEM_CODES[problem]
+
+    @property
+    def v1_max_bytes(self) -> int:
+        """Largest signature v1 request (query plus body); [3P] about 1 MB, exact INFERRED."""
+        return self.options.integer("v1_max_bytes")
+
     @property
     def regions(self) -> frozenset[str]:
         return self.options.strings("regions")
@@ -127,14 +161,15 @@ class Tencent(Provider):
         return value.split("Credential=", 1)[1].split("/", 1)[0].strip() or None
 
     def message(self, code: str, default: str, language: str | None) -> str:
-        """X-TC-Language: en-US picks the English text where the catalogue has one."""
+        """`en-US` (X-TC-Language, or v1's Language) picks the English text where the catalogue
+        has one."""
         if language == ENGLISH:
             return self.english.get(code, default)
         return default
 
     def error_reply(self, error: VendorError, call: Call | None) -> Reply:
         entry = self.catalogue.resolve(error)
-        language = call.request.headers.get("x-tc-language") if call else None
+        language = gateway.language(call) if call else None
         text = entry.message if error.message is not None else self.message(
             entry.code, entry.message, language)
         text = text.format_map(_Blank(getattr(error, "params", {})))

@@ -1,4 +1,4 @@
-"""Tencent's one door, `/`, dispatched by the X-TC-Action header to the emulated actions."""
+"""Tencent's route table: one path, `/`, dispatched by the action (X-TC-Action or v1 Action)."""
 from __future__ import annotations
 
 from starlette.requests import Request
@@ -8,7 +8,6 @@ from starlette.routing import BaseRoute, Route
 from ...web import Pipeline
 from ..base import Provider
 from . import handlers
-from .models import GATEWAY
 
 # GET and POST are the API; the others are routed here to answer UnsupportedProtocol.
 METHODS = ["GET", "POST", "PUT", "DELETE", "PATCH", "OPTIONS"]
@@ -16,9 +15,9 @@ METHODS = ["GET", "POST", "PUT", "DELETE", "PATCH", "OPTIONS"]
 
 def routes(provider: Provider, pipeline: Pipeline) -> list[BaseRoute]:
     async def endpoint(request: Request) -> Response:
-        # Name the operation before interceptors run, so faults and the journal can match it.
-        action = request.headers.get("x-tc-action", "")
-        operation = action if action in handlers.ACTIONS else GATEWAY
+        # Name the operation before interceptors run, so faults and the journal can match it
+        # (X-TC-Action for TC3, the Action parameter for signature v1).
+        operation = await handlers.operation_of(request)
         return await pipeline.run(provider, operation, handlers.api, request)
 
     return [Route("/", endpoint, methods=METHODS, name=f"{provider.name}.api")]

@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -90,29 +91,43 @@ class ParsedAuthorization:
     signature: str
 
 
+_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+_PARTS = ("Credential", "SignedHeaders", "Signature")
+
+
 def parse_authorization(value: str) -> ParsedAuthorization:
     """Split an `Authorization: TC3-HMAC-SHA256 Credential=..., SignedHeaders=..., Signature=...`.
 
-    Raises ValueError naming the malformed part.
+    Raises ValueError whose text names the part that is missing or malformed, in the words of
+    the gateway's live answer ("`Service` in Credential not valid", tencentcloud-sdk-go#89).
     """
     algorithm, _, rest = value.strip().partition(" ")
     if algorithm != ALGORITHM:
-        raise ValueError(f"algorithm must be {ALGORITHM}")
+        raise ValueError(f"algorithm `{algorithm[:40]}` not supported, only `{ALGORITHM}`"
+                         if algorithm else f"algorithm missing, expected `{ALGORITHM}`")
     parts: dict[str, str] = {}
-    for item in rest.split(","):
-        key, sep, val = item.strip().partition("=")
-        if not sep or not val or key in parts:
-            raise ValueError(f"malformed part {item.strip()!r}")
+    for item in filter(None, (i.strip() for i in rest.split(","))):
+        key, sep, val = item.partition("=")
+        if not sep:
+            raise ValueError(f"part `{item[:40]}` is not `Name=value`")
+        if key not in _PARTS:
+            raise ValueError(f"unknown part `{key[:40]}`")
+        if key in parts:
+            raise ValueError(f"`{key}` given twice")
         parts[key] = val.strip()
-    missing = {"Credential", "SignedHeaders", "Signature"} - parts.keys()
-    if missing or len(parts) != 3:
-        raise ValueError(f"expected Credential, SignedHeaders and Signature, got {sorted(parts)}")
+    missing = [p for p in _PARTS if not parts.get(p)]
+    if missing:
+        raise ValueError(" and ".join(f"`{p}`" for p in missing) + " missing")
     scope = parts["Credential"].split("/")
     if len(scope) != 4 or not all(scope):
-        raise ValueError("Credential must be SecretId/date/service/tc3_request")
+        raise ValueError("`Credential` must be `SecretId/Date/Service/tc3_request`")
+    if not _DATE.fullmatch(scope[1]):
+        raise ValueError("`Date` in Credential not valid")
+    if scope[3] != TERMINATOR:
+        raise ValueError(f"`Credential` must end with `{TERMINATOR}`")
     signed = tuple(parts["SignedHeaders"].split(";"))
     if not all(signed) or any(h != h.lower() for h in signed):
-        raise ValueError("SignedHeaders must be lowercase names separated by ';'")
+        raise ValueError("`SignedHeaders` must be lowercase header names separated by `;`")
     return ParsedAuthorization(scope[0], scope[1], scope[2], scope[3], signed,
                                parts["Signature"])
 
@@ -168,13 +183,19 @@ def sign_request(
 
 
 class SignatureError(Exception):
-    """A request the gateway refuses; `code` is the Tencent error code to answer."""
+    """A request the gateway refuses; `code` is the Tencent error code to answer.
 
-    def __init__(self, code: str, detail: str, param: str = "") -> None:
+    `param` and `reason` fill the catalogue message's placeholders; `message` replaces it.
+    """
+
+    def __init__(self, code: str, detail: str, param: str = "", *, reason: str = "",
+                 message: str | None = None) -> None:
         super().__init__(f"{code}: {detail}")
         self.code = code
         self.detail = detail
         self.param = param
+        self.reason = reason
+        self.message = message
 
 
 REQUIRED_SIGNED = frozenset(SDK_SIGNED_HEADERS)  # "content-type 和 host 为必选头部"
@@ -188,6 +209,20 @@ def _timestamp(headers: Mapping[str, str]) -> int:
         raise SignatureError("InvalidParameter", f"X-TC-Timestamp {raw!r} is not an integer",
                              "Timestamp")
     return int(raw)
+
+
+def _check_signed_headers(signed: Sequence[str], headers: Mapping[str, str]) -> None:
+    """`content-type` and `host` must be signed [DOC], and every signed header present."""
+    lacking = sorted(REQUIRED_SIGNED - set(signed))
+    if lacking:
+        reason = ("`SignedHeaders` must include `content-type` and `host`, "
+                  f"it lacks {', '.join(f'`{h}`' for h in lacking)}")
+        raise SignatureError("AuthFailure.InvalidAuthorization", reason, reason=reason)
+    absent = [h for h in signed if h not in headers]
+    if absent:
+        reason = (f"`SignedHeaders` lists {', '.join(f'`{h}`' for h in absent)}, "
+                  f"which the request does not carry")
+        raise SignatureError("AuthFailure.InvalidAuthorization", reason, reason=reason)
 
 
 def verify_request(
@@ -215,7 +250,12 @@ def verify_request(
     try:
         auth = parse_authorization(value)
     except ValueError as err:
-        raise SignatureError("AuthFailure.InvalidAuthorization", str(err)) from None
+        raise SignatureError("AuthFailure.InvalidAuthorization", str(err),
+                             reason=str(err)) from None
+    if auth.service != service:  # [3P] live: InvalidAuthorization, not SignatureFailure
+        reason = "`Service` in Credential not valid"
+        raise SignatureError("AuthFailure.InvalidAuthorization",
+                             f"{reason}: {auth.service!r}, expected {service!r}", reason=reason)
     secret_key = credentials.get(auth.secret_id)
     if secret_key is None:
         raise SignatureError("AuthFailure.SecretIdNotFound", f"unknown SecretId {auth.secret_id}")
@@ -227,16 +267,11 @@ def verify_request(
         expected_scope = (utc_date(timestamp), service, TERMINATOR)
     except (OverflowError, ValueError, OSError):  # a timestamp no calendar can hold
         raise SignatureError("AuthFailure.SignatureFailure", "timestamp out of range") from None
-    if (auth.date, auth.service, auth.terminator) != expected_scope:
+    if (auth.date, auth.service, auth.terminator) != expected_scope:  # INFERRED code
         raise SignatureError("AuthFailure.SignatureFailure",
                              f"credential scope {auth.date}/{auth.service}/{auth.terminator} "
-                             f"!= {'/'.join(expected_scope)}")
-    missing = (REQUIRED_SIGNED - set(auth.signed_headers)) | {
-        h for h in auth.signed_headers if h not in headers}
-    if missing:
-        raise SignatureError("AuthFailure.InvalidAuthorization",
-                             f"SignedHeaders must include, and the request must carry: "
-                             f"{sorted(missing)}")
+                             f"!= {'/'.join(expected_scope)} (the UTC date of the timestamp)")
+    _check_signed_headers(auth.signed_headers, headers)
     unsigned = headers.get("x-tc-content-sha256", "").strip() == UNSIGNED_PAYLOAD
     canonical = canonical_request(method, "/", query, headers, auth.signed_headers,
                                   hashed_payload(body, unsigned))

@@ -214,7 +214,7 @@ class TestFailedTasks:
         body = await query(mock, task_id)
         assert body["output"]["task_status"] == "FAILED"
         assert body["output"]["code"] == "InvalidImageResolution"
-        assert body["usage"] == {"image_num": 0}
+        assert body["usage"] == {"image_count": 0}
 
 
 class TestStrictAuth:

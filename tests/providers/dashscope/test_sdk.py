@@ -57,7 +57,7 @@ def test_failed_task_through_wait(server) -> None:
     done = BaseAsyncApi.wait(submitted, api_key=KEY, base_address=base)
     assert done.output["task_status"] == "FAILED"
     assert done.output["code"] == "InvalidImageResolution"
-    assert done.usage == {"image_num": 0}
+    assert done.usage == {"image_count": 0}
 
 
 def test_unknown_and_foreign_tasks(server) -> None:
@@ -106,3 +106,23 @@ def test_base_url_by_module_attribute(server, monkeypatch) -> None:
         model="facechain-generation", input={}, task_group="aigc", task="album",
         function="gen_potrait", api_key=KEY, resources=LORA, style="f_idcard_male", n=1)
     assert answer.status_code == 200 and answer.output["task_id"]
+
+
+def test_list_through_sdk(server) -> None:
+    """`BaseAsyncApi.list()` (the 1.x API) sends `GET {base}/tasks`; a 200 body is its output."""
+    base = f"{server.base_url}/api/v1"
+    server.emulator.clock.scale = 1.0
+    first = submit(base)
+    second = submit(base)
+    listed = BaseAsyncApi.list(api_key=KEY, base_address=base)
+    assert listed.status_code == HTTPStatus.OK and listed.request_id
+    assert [i["task_id"] for i in listed.output["data"]] == [
+        second.output["task_id"], first.output["task_id"]]
+    assert (listed.output["total"], listed.output["page_no"], listed.output["page_size"]) == (2, 1, 10)
+    one = BaseAsyncApi.list(status="PENDING", page_size=1, api_key=KEY, base_address=base)
+    assert one.status_code == HTTPStatus.OK and one.output["total_page"] == one.output["total"]
+    mine = listed.output["data"][0]["api_key_id"]
+    assert BaseAsyncApi.list(api_key_id=mine, api_key=KEY, base_address=base).output["total"] == 2
+    refused = BaseAsyncApi.list(start_time="yesterday", api_key=KEY, base_address=base)
+    assert (refused.status_code, refused.code) == (400, "InvalidParameter")
+    assert BaseAsyncApi.list(api_key="sk-other", base_address=base).output["data"] == []

@@ -1,5 +1,6 @@
-"""Helpers for the Tencent tests: a raw-HTTP API 3.0 client that signs with our signing module,
-and the official SDK clients pointed at a real server."""
+"""Helpers for the Tencent tests: a raw-HTTP API 3.0 client that signs with our signing modules
+(TC3, or signature v1 with `v1="HmacSHA256"`), and the official SDK clients pointed at a real
+server."""
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -9,6 +10,8 @@ from urllib.parse import urlencode, urlsplit
 
 import pytest
 
+from mockserver.providers.tencent import signing_v1
+from mockserver.providers.tencent.flat import flatten
 from mockserver.providers.tencent.signing import sign_request
 from mockserver.testing import fixture_url
 
@@ -19,17 +22,6 @@ def fixture_submit(base_url: str) -> dict[str, Any]:
     """A valid submit whose images are the mock's own fixtures (the job really fetches them)."""
     return {"TemplateUrl": fixture_url(base_url, "template.jpg"),
             "FaceInfos": [{"ImageUrls": [fixture_url(base_url, "face.jpg")]}], "Num": 2}
-
-
-def flatten(params: Any, prefix: str = "") -> list[tuple[str, str]]:
-    """API 3.0 GET encoding, as the SDK's `_format_params` does it."""
-    if isinstance(params, dict):
-        items = params.items()
-    elif isinstance(params, list):
-        items = ((str(i), v) for i, v in enumerate(params))
-    else:
-        return [(prefix, str(params))]
-    return [pair for k, v in items for pair in flatten(v, f"{prefix}.{k}" if prefix else k)]
 
 
 @dataclass
@@ -48,12 +40,22 @@ class Api:
     async def send(self, action: str, params: dict[str, Any] | None = None, *,
                    method: str = "POST", secret_id: str = SECRET_ID,
                    secret_key: str = SECRET_KEY, timestamp: int | None = None,
-                   headers: dict[str, str] | None = None, **sign: Any) -> Any:
-        query = urlencode(flatten(params or {})) if method == "GET" else ""
-        signed, body = sign_request(
-            secret_id=secret_id, secret_key=secret_key, host=self.host, action=action,
-            timestamp=self.now() if timestamp is None else timestamp, params=params,
-            method=method, query=query, **sign)
+                   headers: dict[str, str] | None = None, v1: str | None = None,
+                   **sign: Any) -> Any:
+        """TC3 by default; `v1="HmacSHA256"` (or "HmacSHA1") signs with signature v1."""
+        timestamp = self.now() if timestamp is None else timestamp
+        if v1 is not None:
+            fields = signing_v1.sign_params(
+                secret_id=secret_id, secret_key=secret_key, host=self.host, action=action,
+                timestamp=timestamp, params=params, method=method, signature_method=v1, **sign)
+            signed = {"Content-Type": "application/x-www-form-urlencoded"}
+            query, body = ((signing_v1.encode(fields), b"") if method == "GET"
+                           else ("", signing_v1.encode(fields).encode()))
+        else:
+            query = urlencode(flatten(params or {})) if method == "GET" else ""
+            signed, body = sign_request(
+                secret_id=secret_id, secret_key=secret_key, host=self.host, action=action,
+                timestamp=timestamp, params=params, method=method, query=query, **sign)
         signed.update(headers or {})
         url = "/?" + query if query else "/"
         answer = await self.mock.client.request(method, url, content=body, headers=signed)

@@ -17,7 +17,7 @@ VALUE = IPV + "ParameterValueError"
 GATEWAY_CASES = [
     ({"secret_key": "not-the-secret"}, "AuthFailure.SignatureFailure"),
     ({"secret_id": "AKIDnobody"}, "AuthFailure.SecretIdNotFound"),
-    ({"service": "cvm"}, "AuthFailure.SignatureFailure"),
+    ({"service": "cvm"}, "AuthFailure.InvalidAuthorization"),
     ({"version": "2020-01-01"}, "NoSuchVersion"),
     ({"region": None}, "MissingParameter"),
     ({"region": "mars-1"}, "UnsupportedRegion"),
@@ -70,11 +70,43 @@ async def test_unsigned_payload_and_extra_signed_headers_are_accepted(api) -> No
     await api.query(job_id, signed_headers=("content-type", "host", "x-tc-action"))
 
 
-async def test_no_headers_at_all_is_a_tencent_error(mock) -> None:
+async def test_no_signature_at_all_names_both_ways_to_sign(mock) -> None:
     for method in ("GET", "POST"):
         answer = await mock.client.request(method, "/")
         assert answer.status_code == 200 and answer.headers["content-type"] == "application/json"
-        assert answer.json()["Response"]["Error"]["Code"] == "MissingParameter"
+        assert answer.json()["Response"]["Error"] == {
+            "Code": "MissingParameter",
+            "Message": "The request is missing a required parameter `Signature` (signature v1) "
+                       "or the `Authorization` header (TC3-HMAC-SHA256)."}
+
+
+async def test_tc3_headers_without_authorization_name_the_header(api) -> None:
+    code, message = await api.error("QueryGlamPicJob", {"JobId": "x"},
+                                    headers={"Authorization": ""})
+    assert (code, message) == ("MissingParameter",
+                               "The request is missing a required parameter `Authorization`.")
+
+
+@pytest.mark.parametrize(("authorization", "reason"), [
+    ("HMAC-SHA256 Credential=AKIDmock/2023-11-14/aiart/tc3_request",
+     "algorithm `HMAC-SHA256` not supported, only `TC3-HMAC-SHA256`"),
+    ("TC3-HMAC-SHA256 Credential=AKIDmock/2023-11-14/aiart/tc3_request, Signature=ab",
+     "`SignedHeaders` missing"),
+    ("TC3-HMAC-SHA256 SignedHeaders=content-type;host, Signature=ab", "`Credential` missing"),
+])
+async def test_malformed_authorization_answers_name_the_part(api, authorization, reason) -> None:
+    code, message = await api.error("QueryGlamPicJob", {"JobId": "x"},
+                                    headers={"Authorization": authorization})
+    assert (code, message) == ("AuthFailure.InvalidAuthorization",
+                               "The request `Authorization` header does not conform to "
+                               f"tencentcloud standards: {reason}.")
+
+
+async def test_a_foreign_service_reads_as_the_live_answer(api) -> None:
+    assert await api.error("QueryGlamPicJob", {"JobId": "x"}, service="cvm") == (
+        "AuthFailure.InvalidAuthorization",
+        "The request `Authorization` header does not conform to tencentcloud standards: "
+        "`Service` in Credential not valid.")
 
 
 async def test_other_methods_are_unsupported_protocol(mock) -> None:
@@ -90,8 +122,8 @@ async def test_get_with_flattened_parameters(api, mock) -> None:
     job_id = await api.submit(group, method="GET")
     assert mock.emulator.store.get_task(job_id).request == group
     assert (await api.query(job_id, method="GET"))["JobStatusCode"] == "1"
-    code, _ = await api.error("SubmitGlamPicJob", {**SUBMIT, "Num": "many"}, method="GET")
-    assert code == "InvalidParameter"
+    assert await api.error("SubmitGlamPicJob", {**SUBMIT, "Num": "many"}, method="GET") == (
+        "InvalidParameter", "Parameter `Num` type error.")
 
 
 async def test_bodies_that_are_not_objects(api) -> None:

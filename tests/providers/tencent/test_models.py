@@ -1,4 +1,4 @@
-"""GlamPic rules without HTTP: GET un-flattening, schema-error mapping, job ids, code tables."""
+"""GlamPic rules without HTTP: schema-error mapping, job ids, code tables."""
 from __future__ import annotations
 
 import json
@@ -10,42 +10,9 @@ from mockserver.core.image_fetch import Problem
 from mockserver.core.schemas import SchemaRegistry, schemas_root
 from mockserver.core.tasks import State, Task
 from mockserver.providers.tencent import models
-from mockserver.providers.tencent.models import TencentError
 from mockserver.providers.tencent.signing import SignatureError, sign_request, verify_request
 
 CATALOGUE = json.loads((schemas_root() / "tencent" / "catalogue.json").read_text("utf-8"))["errors"]
-
-
-def test_unflatten_restores_lists_objects_and_numbers() -> None:
-    pairs = [("TemplateUrl", "https://t"), ("FaceInfos.0.ImageUrls.1", "https://b"),
-             ("FaceInfos.0.ImageUrls.0", "https://a"), ("FaceInfos.0.TemplateFaceRect.X", "3"),
-             ("Num", "2"), ("Similarity", "0.5"), ("Style.0", "real"), ("Clarity", "x2")]
-    assert models.unflatten(pairs) == {
-        "TemplateUrl": "https://t", "Num": 2, "Similarity": 0.5, "Style": ["real"],
-        "Clarity": "x2",
-        "FaceInfos": [{"ImageUrls": ["https://a", "https://b"], "TemplateFaceRect": {"X": 3}}]}
-
-
-def test_unflatten_leaves_unparsable_numbers_for_the_schema() -> None:
-    assert models.unflatten([("Num", "two")]) == {"Num": "two"}
-
-
-@pytest.mark.parametrize("pairs", [
-    [("Num", "1"), ("Num", "2")],
-    [("Num", "1"), ("Num.0", "2")],
-    [("Num.0", "1"), ("Num", "2")],
-    [("Style.1", "real")],
-    [("a..b", "1")],
-    [(".x", "1")],
-])
-def test_unflatten_rejects_conflicts_and_gaps(pairs) -> None:
-    with pytest.raises(TencentError) as err:
-        models.unflatten(pairs)
-    assert err.value.code == "InvalidParameter"
-
-
-def test_unflatten_of_a_bare_index_list_is_an_empty_object() -> None:
-    assert models.unflatten([("0", "x")]) == {}
 
 
 def test_request_error_prefers_missing_then_unknown_then_type() -> None:

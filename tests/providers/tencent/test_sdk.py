@@ -63,8 +63,14 @@ def sdk_error(call: Callable[[], Any]) -> TencentCloudSDKException:
     return err.value
 
 
-def test_submit_query_until_done_and_download(server, client) -> None:
-    sdk = client()
+SIGN_METHODS = ["TC3-HMAC-SHA256", "HmacSHA256", "HmacSHA1"]
+# Every signature the SDK offers, with both HTTP methods (its own samples set HmacSHA256).
+SIGNED_CALLS = [(sign, method) for sign in SIGN_METHODS for method in ("POST", "GET")]
+
+
+@pytest.mark.parametrize(("sign", "method"), SIGNED_CALLS)
+def test_submit_query_until_done_and_download(server, client, sign, method) -> None:
+    sdk = client(signMethod=sign, method=method)
     job_id = sdk.SubmitGlamPicJob(
         submit_request(server.base_url, Num=2, Style=["real", "beautiful"])).JobId
     waiting = sdk.QueryGlamPicJob(query_request(job_id))
@@ -96,10 +102,26 @@ def test_sdk_profile_options_work(server, client, option, header, value) -> None
     assert sent.headers[header] == value and sent.status == 200
 
 
-def test_wrong_secret_key(server, client) -> None:
-    wrong_key = client(("AKIDmock", "wrong-secret"))
+@pytest.mark.parametrize(("sign", "method"), SIGNED_CALLS)
+def test_wrong_secret_key_and_unknown_secret_id(server, client, sign, method) -> None:
+    wrong_key = client(("AKIDmock", "wrong-secret"), signMethod=sign, method=method)
     wrong = sdk_error(lambda: wrong_key.QueryGlamPicJob(query_request("x")))
     assert wrong.code == "AuthFailure.SignatureFailure"
+    stranger = client(("AKIDnobody", "x"), signMethod=sign, method=method)
+    unknown = sdk_error(lambda: stranger.QueryGlamPicJob(query_request("x")))
+    assert unknown.code == "AuthFailure.SecretIdNotFound"
+
+
+def test_the_sdk_sample_profile_with_hmac_sha256(server, client) -> None:
+    """As the SDK's own samples set it: signMethod HmacSHA256 (and unsignedPayload, which v1
+    ignores), language en-US; an unknown job reads in English."""
+    sdk = client(signMethod="HmacSHA256", language="en-US")
+    sdk.profile.unsignedPayload = True
+    error = sdk_error(lambda: sdk.QueryGlamPicJob(query_request("no-such-job")))
+    assert (error.code, error.message) == (GONE, "The job does not exist.")
+    sent = server.emulator.journal.entries()[0]
+    assert sent.headers["content-type"] == "application/x-www-form-urlencoded"
+    assert "authorization" not in sent.headers and "Signature=" in sent.body
 
 
 def test_sdk_keeps_working_after_the_mock_clock_moves(server, client) -> None:
@@ -113,9 +135,10 @@ class TestStaleTimestamp:
     def settings(self) -> Settings:
         return Settings(validate_responses=True, vendors={"tencent": {"skew_clock": "mock"}})
 
-    def test_stale_timestamp(self, server, client) -> None:
+    @pytest.mark.parametrize("sign", SIGN_METHODS)
+    def test_stale_timestamp(self, server, client, sign) -> None:
         server.emulator.clock.advance(301)  # the SDK signs with the real time; the mock is ahead
-        stale = sdk_error(lambda: client().QueryGlamPicJob(query_request("x")))
+        stale = sdk_error(lambda: client(signMethod=sign).QueryGlamPicJob(query_request("x")))
         assert (stale.code, stale.message) == ("AuthFailure.SignatureExpire",
                                                "The signature is expired, please request again.")
 
@@ -192,13 +215,16 @@ def test_every_catalogue_code_is_parsed_by_the_sdk(server, client) -> None:
         error = sdk_error(lambda: sdk.QueryGlamPicJob(query_request("x")))
         assert error.code == code
         assert error.message == provider.catalogue.entries[code].message.format_map(
-            {"param": "", "version": "", "region": ""})
+            {"param": "", "version": "", "region": "", "reason": "it is malformed"})
 
 
 @pytest.mark.anyio
-async def test_async_client_round_trip(server, sdk_profile) -> None:
-    async with aiart_client_async.AiartClient(Credential(*KEY), "ap-guangzhou",
-                                              sdk_profile(server)) as sdk:
+@pytest.mark.parametrize(("sign", "method"), [("TC3-HMAC-SHA256", "POST"),
+                                              ("HmacSHA256", "GET"), ("HmacSHA1", "POST")])
+async def test_async_client_round_trip(server, sdk_profile, sign, method) -> None:
+    async with aiart_client_async.AiartClient(
+            Credential(*KEY), "ap-guangzhou",
+            sdk_profile(server, signMethod=sign, method=method)) as sdk:
         job_id = (await sdk.SubmitGlamPicJob(submit_request(server.base_url, Num=1))).JobId
         assert (await sdk.QueryGlamPicJob(query_request(job_id))).JobStatusCode == "1"
         server.emulator.clock.advance(40)
@@ -208,7 +234,7 @@ async def test_async_client_round_trip(server, sdk_profile) -> None:
             await sdk.QueryGlamPicJob(query_request("missing"))
         assert err.value.code == "FailedOperation.JobNotExist"
     async with aiart_client_async.AiartClient(Credential("AKIDmock", "bad"), "ap-guangzhou",
-                                              sdk_profile(server)) as bad:
+                                              sdk_profile(server, signMethod=sign)) as bad:
         with pytest.raises(TencentCloudSDKException) as err:
             await bad.QueryGlamPicJob(query_request(job_id))
         assert err.value.code == "AuthFailure.SignatureFailure"

@@ -87,7 +87,7 @@ def test_get_signs_the_query_string() -> None:
     [
         ({"secret_key": "wrong"}, {}, "AuthFailure.SignatureFailure"),
         ({"secret_id": "AKIDnobody"}, {}, "AuthFailure.SecretIdNotFound"),
-        ({"service": "cvm"}, {}, "AuthFailure.SignatureFailure"),
+        ({"service": "cvm"}, {}, "AuthFailure.InvalidAuthorization"),  # [3P] live answer
         ({}, {"now": 1700000301}, "AuthFailure.SignatureExpire"),
         ({}, {"now": 1699999699}, "AuthFailure.SignatureExpire"),
         ({"signed_headers": ("host",)}, {}, "AuthFailure.InvalidAuthorization"),
@@ -125,20 +125,43 @@ def test_credential_date_must_match_the_timestamp() -> None:
     assert err.value.code == "AuthFailure.SignatureFailure"
 
 
+CREDENTIAL = "Credential=AKIDEXAMPLE/2023-11-14/aiart/tc3_request"
+
+
 @pytest.mark.parametrize(
-    ("authorization", "code"),
+    ("authorization", "code", "reason"),
     [
-        (None, "MissingParameter"),
-        ("Bearer abc", "AuthFailure.InvalidAuthorization"),
-        ("TC3-HMAC-SHA256 Credential=AKIDEXAMPLE/2023-11-14/aiart/tc3_request",
-         "AuthFailure.InvalidAuthorization"),
+        (None, "MissingParameter", None),
+        ("Bearer abc", "AuthFailure.InvalidAuthorization",
+         "algorithm `Bearer` not supported, only `TC3-HMAC-SHA256`"),
+        ("TC3-HMAC-SHA1 " + CREDENTIAL, "AuthFailure.InvalidAuthorization",
+         "algorithm `TC3-HMAC-SHA1` not supported"),
+        (f"TC3-HMAC-SHA256 {CREDENTIAL}", "AuthFailure.InvalidAuthorization",
+         "`SignedHeaders` and `Signature` missing"),
+        (f"TC3-HMAC-SHA256 {CREDENTIAL}, SignedHeaders=content-type;host, Signature=",
+         "AuthFailure.InvalidAuthorization", "`Signature` missing"),
+        ("TC3-HMAC-SHA256 SignedHeaders=content-type;host, Signature=ab",
+         "AuthFailure.InvalidAuthorization", "`Credential` missing"),
         ("TC3-HMAC-SHA256 Credential=AKIDEXAMPLE/2023-11-14, SignedHeaders=host, Signature=ab",
-         "AuthFailure.InvalidAuthorization"),
+         "AuthFailure.InvalidAuthorization",
+         "`Credential` must be `SecretId/Date/Service/tc3_request`"),
+        ("TC3-HMAC-SHA256 Credential=A/14-11-2023/aiart/tc3_request, SignedHeaders=host, "
+         "Signature=ab", "AuthFailure.InvalidAuthorization", "`Date` in Credential not valid"),
+        ("TC3-HMAC-SHA256 Credential=A/2023-11-14/aiart/tc2_request, SignedHeaders=host, "
+         "Signature=ab", "AuthFailure.InvalidAuthorization", "must end with `tc3_request`"),
         ("TC3-HMAC-SHA256 Credential=A/2023-11-14/aiart/tc3_request, "
-         "SignedHeaders=Host;content-type, Signature=ab", "AuthFailure.InvalidAuthorization"),
+         "SignedHeaders=Host;content-type, Signature=ab", "AuthFailure.InvalidAuthorization",
+         "`SignedHeaders` must be lowercase"),
+        (f"TC3-HMAC-SHA256 {CREDENTIAL}, Signed Headers, Signature=ab",
+         "AuthFailure.InvalidAuthorization", "part `Signed Headers` is not `Name=value`"),
+        (f"TC3-HMAC-SHA256 {CREDENTIAL}, Scope=x, SignedHeaders=host, Signature=ab",
+         "AuthFailure.InvalidAuthorization", "unknown part `Scope`"),
+        (f"TC3-HMAC-SHA256 {CREDENTIAL}, {CREDENTIAL}, SignedHeaders=host, Signature=ab",
+         "AuthFailure.InvalidAuthorization", "`Credential` given twice"),
     ],
 )
-def test_malformed_authorization(authorization: str | None, code: str) -> None:
+def test_malformed_authorization_names_the_part(authorization: str | None, code: str,
+                                                reason: str | None) -> None:
     headers, body = sign_request(**VECTOR)
     del headers["Authorization"]
     if authorization is not None:
@@ -146,6 +169,28 @@ def test_malformed_authorization(authorization: str | None, code: str) -> None:
     with pytest.raises(SignatureError) as err:
         verify(headers, body)
     assert err.value.code == code
+    assert reason is None or reason in err.value.reason, err.value.reason
+
+
+@pytest.mark.parametrize(("signed", "reason"), [
+    (("host",), "`SignedHeaders` must include `content-type` and `host`, it lacks `content-type`"),
+    (("content-type", "host", "x-custom"), "`SignedHeaders` lists `x-custom`, which the request "
+                                           "does not carry"),
+])
+def test_signed_headers_problems_are_named(signed: tuple[str, ...], reason: str) -> None:
+    headers, body = sign_request(**VECTOR, signed_headers=signed,
+                                 extra_headers={"X-Custom": "1"})
+    del headers["X-Custom"]
+    with pytest.raises(SignatureError) as err:
+        verify(headers, body)
+    assert (err.value.code, err.value.reason) == ("AuthFailure.InvalidAuthorization", reason)
+
+
+def test_a_foreign_service_is_named_as_the_live_gateway_does() -> None:
+    headers, body = sign_request(**VECTOR, service="cvm")
+    with pytest.raises(SignatureError) as err:
+        verify(headers, body)
+    assert err.value.reason == "`Service` in Credential not valid"
 
 
 @pytest.mark.parametrize(("timestamp", "code"), [(None, "MissingParameter"),
