@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import logging
 import sys
+import time
 from collections.abc import Callable, Iterable
 from datetime import datetime, timezone
 from typing import IO, Any
@@ -22,11 +23,40 @@ LEVELS = {"critical": logging.CRITICAL, "error": logging.ERROR, "warning": loggi
 SERVER_LOGGERS = ("uvicorn", "uvicorn.error", "uvicorn.access", "mockserver")
 
 
+class _SecondCache:
+    """The formatted second of a timestamp, computed once per second (a busy server logs
+    thousands of lines a second, and strftime is a good part of each)."""
+
+    def __init__(self, render: Callable[[int], str]) -> None:
+        self.render = render
+        self.second = -1
+        self.text = ""
+
+    def __call__(self, created: float) -> str:
+        second = int(created)
+        if second != self.second:
+            self.second, self.text = second, self.render(second)
+        return self.text
+
+
+class TextFormatter(logging.Formatter):
+    def __init__(self) -> None:
+        super().__init__(TEXT_FORMAT)
+        self._second = _SecondCache(lambda s: time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(s)))
+
+    def formatTime(self, record: logging.LogRecord, datefmt: str | None = None) -> str:
+        return f"{self._second(record.created)},{int(record.msecs):03d}"
+
+
 class JsonFormatter(logging.Formatter):
+    def __init__(self) -> None:
+        super().__init__()
+        self._second = _SecondCache(lambda s: datetime.fromtimestamp(s, timezone.utc)
+                                    .strftime("%Y-%m-%dT%H:%M:%S"))
+
     def format(self, record: logging.LogRecord) -> str:
         doc: dict[str, Any] = {
-            "time": datetime.fromtimestamp(record.created, timezone.utc)
-            .isoformat(timespec="milliseconds").replace("+00:00", "Z"),
+            "time": f"{self._second(record.created)}.{int(record.msecs):03d}Z",
             "level": record.levelname.lower(), "logger": record.name,
             "message": record.getMessage()}
         for key in ("access", "banner"):
@@ -41,8 +71,10 @@ def configure(level: str = "info", fmt: str = "text", stream: IO[str] | None = N
               filters: Iterable[Callable[[logging.LogRecord], bool]] = ()) -> logging.Handler:
     """Send every log record, uvicorn's included, through one handler in one format."""
     logging.addLevelName(TRACE, "TRACE")
+    # No format prints thread or process names; not collecting them makes every record cheaper.
+    logging.logThreads = logging.logProcesses = logging.logMultiprocessing = False
     handler = logging.StreamHandler(stream or sys.stderr)
-    handler.setFormatter(JsonFormatter() if fmt == "json" else logging.Formatter(TEXT_FORMAT))
+    handler.setFormatter(JsonFormatter() if fmt == "json" else TextFormatter())
     for keep in filters:
         handler.addFilter(keep)
     root = logging.getLogger()
