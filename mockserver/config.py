@@ -181,8 +181,8 @@ def _did_you_mean(word: str, choices: Iterable[str]) -> str:
 
 
 class Where:
-    """How a place in the document is named: `[vendors.dashscope] run_seconds` in a TOML
-    file; `vendors.dashscope.run_seconds` in a marker or another Python mapping."""
+    """How a place in the document is named: `[vendors.<name>] run_seconds` in a TOML file;
+    `vendors.<name>.run_seconds` in a marker or another Python mapping."""
 
     def __init__(self, toml: bool) -> None:
         self.toml = toml
@@ -205,7 +205,7 @@ class Where:
         return f"{self.table(path[:split])} {'.'.join(map(str, path[split:]))}".strip()
 
     def unknown_names(self, path: Sequence[Any], extra: str, allowed: Sequence[str]) -> str:
-        """`[srever] is not a section` / `[vendors.dashscope] has no option run_secs`."""
+        """`[srever] is not a section` / `[vendors.<name>] has no option run_secs`."""
         if not path and self.toml:
             close = difflib.get_close_matches(extra, list(allowed), n=1)
             hint = f" (did you mean {_sections(close)[0]}?)" if close else ""

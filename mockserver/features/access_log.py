@@ -1,7 +1,7 @@
 """The access log: one line per request at INFO on the `mockserver.access` logger.
 
 Each line has the method, the path (never the query string, which may carry a signature), the
-status, the duration, the vendor operation (`dashscope.query_task`, `-` for the admin API and
+status, the duration, the vendor operation (`<vendor>.query_task`, `-` for the admin API and
 result files), the task id where the call has one, and the account masked the way the journal
 masks keys (`sk-a***`). Nothing else of the request is logged, so no secret can be.
 

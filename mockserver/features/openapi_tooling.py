@@ -3,7 +3,7 @@
 - Every `$ref` names an entry directly under `#/components/schemas/`. Code generators
   (openapi-python-client) and mock servers (Prism) resolve only those, so each `$defs` entry of
   a schema file is hoisted into its own component, named `<component>.<def>`
-  (`dashscope.common.task_id`): stable, because both parts are names in the schema files.
+  (`<vendor>.common.task_id`): stable, because both parts are names in the schema files.
 - Every answer and request body carries examples: the project's own example payloads,
   `fixtures/<vendor>/<schema>.example.json`, which the test suite checks against the schema of
   the same name. A mock server then answers a real body instead of one it made up.
