@@ -8,15 +8,40 @@ import shutil
 import socket
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
-from mockserver.cli import _parser
+from mockserver.cli import _parser, main
 from mockserver.testing import free_port
 
 SERVE = [sys.executable, "-m", "mockserver", "serve"]
 BASE_ENV = {k: v for k, v in os.environ.items() if not k.startswith("MOCKSERVER_")}
+
+
+@pytest.fixture
+def refused(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch,
+            tmp_path: Path) -> Callable[..., str]:
+    """`mockserver serve ARGS` in this process (these mistakes stop it before it configures
+    logging or binds): it must exit with status 2 and one stderr line, which is returned."""
+
+    def run(args: list[str], env: dict[str, str] | None = None) -> str:
+        for name in [k for k in os.environ if k.startswith("MOCKSERVER_")]:
+            monkeypatch.delenv(name)
+        for name, value in (env or {}).items():
+            monkeypatch.setenv(name, value)
+        monkeypatch.chdir(tmp_path)
+        with pytest.raises(SystemExit) as stopped:
+            main(["serve", *args])
+        out, err = capsys.readouterr()
+        assert stopped.value.code == 2, (stopped.value.code, out, err)
+        assert "listening on" not in out and "Traceback" not in err
+        lines = err.strip().splitlines()
+        assert len(lines) == 1, err
+        return lines[0]
+
+    return run
 
 
 def serve_fails(args: list[str], env: dict[str, str] | None = None, cwd: Path | None = None,
@@ -63,25 +88,26 @@ BAD_CONFIGS = {
 
 @pytest.mark.parametrize("name", BAD_CONFIGS)
 def test_a_bad_config_file_is_one_line_naming_file_key_and_what_is_allowed(
-        name: str, tmp_path: Path) -> None:
+        name: str, tmp_path: Path, refused: Callable[..., str]) -> None:
     text, wanted = BAD_CONFIGS[name]
     config = tmp_path / "mock.toml"
     config.write_text(text, encoding="utf-8")
-    line = serve_fails(["--config", str(config), "--store", "memory"])
+    line = refused(["--config", str(config), "--store", "memory"])
     assert str(config) in line
     for part in wanted:
         assert part in line, (part, line)
 
 
 def test_the_config_file_named_by_the_variable_is_checked_too(tmp_path: Path) -> None:
+    """In a real process, as an operator runs it."""
     config = tmp_path / "env.toml"
     config.write_text("[vendors.dashscope]\nrun_secs = 1\n")
     line = serve_fails(["--store", "memory"], env={"MOCKSERVER_CONFIG": str(config)})
     assert str(config) in line and "did you mean run_seconds?" in line
 
 
-def test_a_missing_config_file(tmp_path: Path) -> None:
-    line = serve_fails(["--config", str(tmp_path / "nowhere.toml")])
+def test_a_missing_config_file(tmp_path: Path, refused: Callable[..., str]) -> None:
+    line = refused(["--config", str(tmp_path / "nowhere.toml")])
     assert "nowhere.toml" in line and "no such file" in line
 
 
@@ -111,29 +137,30 @@ BAD_VALUES = {
 
 
 @pytest.mark.parametrize("name", BAD_VALUES)
-def test_a_bad_flag_or_variable_is_one_line(name: str, tmp_path: Path) -> None:
+def test_a_bad_flag_or_variable_is_one_line(name: str, refused: Callable[..., str]) -> None:
     args, env, wanted = BAD_VALUES[name]
-    line = serve_fails(args, env=env, cwd=tmp_path)
+    line = refused(args, env=env)
     for part in wanted:
         assert part in line, (part, line)
 
 
 def test_sqlite_path_that_is_not_a_database(tmp_path: Path) -> None:
+    """In a real process: the store is the last check before the server binds."""
     text = tmp_path / "notes.txt"
     text.write_text("not a database\n")
     line = serve_fails(["--store", f"sqlite:{text}"])
     assert f"--store sqlite:{text}" in line and "not an SQLite database" in line
 
 
-def test_sqlite_path_under_a_file(tmp_path: Path) -> None:
+def test_sqlite_path_under_a_file(tmp_path: Path, refused: Callable[..., str]) -> None:
     blocker = tmp_path / "file"
     blocker.write_text("x")
-    line = serve_fails([], env={"MOCKSERVER_STORE": f"sqlite:{blocker}/data/mock.db"})
+    line = refused([], env={"MOCKSERVER_STORE": f"sqlite:{blocker}/data/mock.db"})
     assert "MOCKSERVER_STORE" in line and "is a file" in line
 
 
-def test_sqlite_path_that_is_a_directory(tmp_path: Path) -> None:
-    line = serve_fails(["--store", f"sqlite:{tmp_path}"])
+def test_sqlite_path_that_is_a_directory(tmp_path: Path, refused: Callable[..., str]) -> None:
+    line = refused(["--store", f"sqlite:{tmp_path}"])
     assert "is a directory" in line
 
 
