@@ -164,7 +164,7 @@ def serve(args: argparse.Namespace) -> None:
     from .features.access_log import AccessLog, one_line_drops
 
     settings, sources = _load(args)
-    logs.configure(settings.log_level, settings.log_format, filters=[one_line_drops])
+    handler = logs.configure(settings.log_level, settings.log_format, filters=[one_line_drops])
     try:
         sock = bind(settings.host, settings.port)
     except SettingsError as error:
@@ -173,7 +173,7 @@ def serve(args: argparse.Namespace) -> None:
     app: Any = _build_app(settings, sources)
     providers = list(app.state.emulator.providers.values())
     if settings.access_log:
-        app = AccessLog(app)
+        app = AccessLog(app, logs.LineSink(handler, "mockserver.access"))
     _announce(settings, providers)
     config = uvicorn.Config(app, host=settings.host, port=settings.port, log_config=None,
                             log_level=logs.LEVELS[settings.log_level], access_log=False)

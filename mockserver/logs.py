@@ -4,27 +4,29 @@
 `json`: one object a line (`time`, `level`, `logger`, `message`, the access-log fields under
 `access`, a traceback, if any, as one string under `error`), for log shippers.
 
-Inside the server's event loop the stream is flushed once per loop turn rather than once per
-line (measured by bench/bench_access_log.py); a `kill -9` can lose that last turn's lines.
+Each formatter builds its lines in one method, `line()`, used both for log records and by
+`LineSink`, the access log's direct path: one line per request through the logging module
+costs several times the line itself (a record, its lookups, a lock), which
+bench/bench_access_log.py measures.
 """
 from __future__ import annotations
 
-import asyncio
 import json
 import logging
 import sys
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime, timezone
 from typing import IO, Any
 
-TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s %(message)s"
 TRACE = 5  # uvicorn's level below DEBUG
 LEVELS = {"critical": logging.CRITICAL, "error": logging.ERROR, "warning": logging.WARNING,
           "info": logging.INFO, "debug": logging.DEBUG, "trace": TRACE}
 # Loggers that must reach the one handler: uvicorn's, which its default config would give
 # handlers and formats of their own.
 SERVER_LOGGERS = ("uvicorn", "uvicorn.error", "uvicorn.access", "mockserver")
+EXTRA_FIELDS = ("access", "banner")  # structured parts a record may carry (`extra=`)
+Handler = logging.StreamHandler[IO[str]]
 
 
 class _SecondCache:
@@ -43,66 +45,75 @@ class _SecondCache:
         return self.text
 
 
-class TextFormatter(logging.Formatter):
+class LineFormatter(logging.Formatter):
+    """A formatter whose whole layout is `line()`."""
+
+    def line(self, created: float, level: str, name: str, message: str,
+             extra: Mapping[str, Any], error: str | None = None) -> str:
+        raise NotImplementedError
+
+    def format(self, record: logging.LogRecord) -> str:
+        error = self.formatException(record.exc_info) if record.exc_info else None
+        extra = {key: getattr(record, key) for key in EXTRA_FIELDS if hasattr(record, key)}
+        return self.line(record.created, record.levelname, record.name, record.getMessage(),
+                         extra, error)
+
+
+class TextFormatter(LineFormatter):
     def __init__(self) -> None:
-        super().__init__(TEXT_FORMAT)
+        super().__init__()
         self._second = _SecondCache(lambda s: time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(s)))
 
-    def formatTime(self, record: logging.LogRecord, datefmt: str | None = None) -> str:
-        return f"{self._second(record.created)},{int(record.msecs):03d}"
+    def line(self, created: float, level: str, name: str, message: str,
+             extra: Mapping[str, Any], error: str | None = None) -> str:
+        text = (f"{self._second(created)},{int(created % 1 * 1000):03d} {level} {name} "
+                f"{message}")
+        return f"{text}\n{error}" if error else text
 
 
-class JsonFormatter(logging.Formatter):
+class JsonFormatter(LineFormatter):
     def __init__(self) -> None:
         super().__init__()
         self._second = _SecondCache(lambda s: datetime.fromtimestamp(s, timezone.utc)
                                     .strftime("%Y-%m-%dT%H:%M:%S"))
 
-    def format(self, record: logging.LogRecord) -> str:
+    def line(self, created: float, level: str, name: str, message: str,
+             extra: Mapping[str, Any], error: str | None = None) -> str:
         doc: dict[str, Any] = {
-            "time": f"{self._second(record.created)}.{int(record.msecs):03d}Z",
-            "level": record.levelname.lower(), "logger": record.name,
-            "message": record.getMessage()}
-        for key in ("access", "banner"):
-            if hasattr(record, key):
-                doc[key] = getattr(record, key)
-        if record.exc_info:
-            doc["error"] = self.formatException(record.exc_info)
+            "time": f"{self._second(created)}.{int(created % 1 * 1000):03d}Z",
+            "level": level.lower(), "logger": name, "message": message, **extra}
+        if error:
+            doc["error"] = error
         return json.dumps(doc, ensure_ascii=False, default=str)
 
 
-class LoopFlushingHandler(logging.StreamHandler):
-    """A stream handler that, inside an event loop, flushes once per loop turn instead of once
-    per record: the lines of every request answered in one turn reach the stream in one write.
-    Outside a loop it flushes at once, as any stream handler."""
+class LineSink:
+    """Writes INFO lines of one logger straight to `handler`'s stream in its format: what
+    `logger.info(message, extra=...)` would write there, without building a record."""
 
-    def __init__(self, stream: IO[str]) -> None:
-        super().__init__(stream)
-        self._flush_pending = False
+    def __init__(self, handler: Handler, name: str) -> None:
+        self.handler = handler
+        self.name = name
+        self.logger = logging.getLogger(name)
+        formatter = handler.formatter
+        assert isinstance(formatter, LineFormatter)
+        self.formatter = formatter
 
-    def flush(self) -> None:
-        try:
-            loop = asyncio.get_running_loop()
-        except RuntimeError:  # no loop in this thread (start-up, shutdown, worker threads)
-            self._flush_pending = False
-            super().flush()
+    def __call__(self, message: str, extra: Mapping[str, Any]) -> None:
+        if not self.logger.isEnabledFor(logging.INFO):
             return
-        if not self._flush_pending:
-            self._flush_pending = True
-            loop.call_soon(self._flush_now)
-
-    def _flush_now(self) -> None:
-        self._flush_pending = False
-        super().flush()
+        line = self.formatter.line(time.time(), "INFO", self.name, message, extra)
+        self.handler.stream.write(line + "\n")
+        self.handler.flush()
 
 
 def configure(level: str = "info", fmt: str = "text", stream: IO[str] | None = None,
-              filters: Iterable[Callable[[logging.LogRecord], bool]] = ()) -> logging.Handler:
+              filters: Iterable[Callable[[logging.LogRecord], bool]] = ()) -> Handler:
     """Send every log record, uvicorn's included, through one handler in one format."""
     logging.addLevelName(TRACE, "TRACE")
     # No format prints thread or process names; not collecting them makes every record cheaper.
     logging.logThreads = logging.logProcesses = logging.logMultiprocessing = False
-    handler = LoopFlushingHandler(stream or sys.stderr)
+    handler: Handler = logging.StreamHandler(stream or sys.stderr)
     handler.setFormatter(JsonFormatter() if fmt == "json" else TextFormatter())
     for keep in filters:
         handler.addFilter(keep)

@@ -171,3 +171,33 @@ def test_no_warning_when_the_public_url_is_set(tmp: Path) -> None:
     assert served.url == "http://mock.internal:8000"
     out, _ = served.stop()
     assert "warning" not in out
+
+
+@pytest.mark.parametrize("fmt", ["text", "json"])
+def test_the_direct_sink_writes_what_a_log_record_would(fmt: str) -> None:
+    """`serve` writes access lines without a log record (cheaper); they must be the lines the
+    logging module would have written, in the same format as every other line."""
+    import io
+    import logging
+
+    from mockserver import logs
+
+    saved = logging.getLogger().handlers[:], logging.getLogger().level
+    stream = io.StringIO()
+    try:
+        handler = logs.configure("info", fmt, stream=stream)
+        extra = {"access": {"method": "GET", "path": "/x", "status": 200}}
+        logging.getLogger("mockserver.access").info("GET /x 200 0.1ms -", extra=extra)
+        logs.LineSink(handler, "mockserver.access")("GET /x 200 0.1ms -", extra)
+    finally:
+        logging.getLogger().handlers[:], _ = saved
+        logging.getLogger().setLevel(saved[1])
+    via_record, direct = stream.getvalue().splitlines()
+    if fmt == "json":
+        first, second = json.loads(via_record), json.loads(direct)
+        for doc in (first, second):
+            assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z", doc.pop("time"))
+        assert first == second
+    else:
+        assert via_record.split(" ", 2)[2] == direct.split(" ", 2)[2]
+        assert TEXT_LINE.match(direct)

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from starlette.routing import BaseRoute
@@ -40,11 +41,26 @@ def access_log(emulator: Emulator) -> list[BaseRoute]:
     return []
 
 
-class AccessLog:
-    """ASGI middleware writing one access-log line per HTTP request."""
+Sink = Callable[[str, Mapping[str, Any]], None]  # (message, {"access": fields})
 
-    def __init__(self, app: ASGIApp) -> None:
+
+def through_logging(message: str, extra: Mapping[str, Any]) -> None:
+    """The default sink: a record on the `mockserver.access` logger. makeRecord + handle is
+    log.info() without the caller lookup, which no format prints."""
+    if log.isEnabledFor(logging.INFO):
+        log.handle(log.makeRecord(log.name, logging.INFO, __file__, 0, message, (), None,
+                                  extra=extra))
+
+
+class AccessLog:
+    """ASGI middleware writing one access-log line per HTTP request to `sink`: by default
+    through the logging module; `mockserver serve` gives `logs.LineSink`, which writes the
+    same line in the same format without a log record (the cost of a record per request is
+    measured by bench/bench_access_log.py)."""
+
+    def __init__(self, app: ASGIApp, sink: Sink = through_logging) -> None:
         self.app = app
+        self.sink = sink
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -63,17 +79,16 @@ class AccessLog:
             await self.app(scope, receive, watch)
         except ConnectionDropped as drop:
             drop.logged = True
-            write_line(scope, "dropped", started, str(drop))
+            write_line(self.sink, scope, "dropped", started, str(drop))
             raise
         except BaseException:
-            write_line(scope, status, started)
+            write_line(self.sink, scope, status, started)
             raise
-        write_line(scope, status, started)
+        write_line(self.sink, scope, status, started)
 
 
-def write_line(scope: Scope, status: int | str, started: float, note: str = "") -> None:
-    if not log.isEnabledFor(logging.INFO):
-        return
+def write_line(sink: Sink, scope: Scope, status: int | str, started: float,
+               note: str = "") -> None:
     duration_ms = (time.perf_counter() - started) * 1000
     call: Call | None = scope.get(CALL_KEY)
     operation = f"{call.vendor}.{call.operation}" if call is not None else "-"
@@ -90,10 +105,7 @@ def write_line(scope: Scope, status: int | str, started: float, note: str = "") 
         text += f" account={account}"
     if note:
         text += f" ({note})"
-    # makeRecord + handle is log.info() without the caller lookup, which no format prints:
-    # the access log runs once per request, so its cost is measured (bench_access_log.py).
-    log.handle(log.makeRecord(log.name, logging.INFO, __file__, 0, text, (), None,
-                              extra={"access": fields}))
+    sink(text, {"access": fields})
 
 
 def one_line_drops(record: logging.LogRecord) -> bool:
