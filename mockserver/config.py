@@ -196,13 +196,13 @@ class Where:
         return "[" + ".".join(map(str, path)) + "]" if path else "the top level"
 
     def key(self, path: Sequence[Any]) -> str:
-        if not self.toml:
+        """A key with its table: `[server] port`, `[vendors.<name>] run_seconds`,
+        `[auth.<vendor>] KEYID`, `[[faults]] entry 2 code`."""
+        if not self.toml or len(path) <= 1:
             return self.table(path)
-        if len(path) <= 1:
-            return self.table(path)
-        split = 2 if path[0] == "faults" else (2 if path[0] in ("vendors", "auth") and
-                                               len(path) > 2 else 1)
-        return f"{self.table(path[:split])} {'.'.join(map(str, path[split:]))}".strip()
+        nested = path[0] == "faults" or (path[0] in ("vendors", "auth") and len(path) > 2)
+        table_depth = 2 if nested else 1
+        return f"{self.table(path[:table_depth])} {'.'.join(map(str, path[table_depth:]))}"
 
     def unknown_names(self, path: Sequence[Any], extra: str, allowed: Sequence[str]) -> str:
         """`[srever] is not a section` / `[vendors.<name>] has no option run_secs`."""
@@ -248,7 +248,7 @@ def _explain(error: ValidationError, where: Where) -> str:
     if error.validator == "required":
         return f"{where.table(path)}: {error.message}"
     if error.validator == "type" and schema.get("type") == "object":
-        return f"{where.key(path)} must be a table ({describe(schema)}), not {_toml_value(error.instance)}"
+        return f"{where.key(path)} must be a table, not {_toml_value(error.instance)}"
     shown = _toml_value(error.instance) if not isinstance(error.instance, (dict, list)) else \
         "this value"
     return f"{where.key(path)} = {shown}: must be {describe(schema)}"
@@ -286,17 +286,18 @@ def check_options(options: Mapping[str, Any], *, server_chosen: Iterable[str] = 
     types and bad vendor options, as for the config file. `server_chosen` are fields the caller
     picks itself (refused), `extra` the caller's own option names (left alone)."""
     schema = marker_schema()
-    chosen = set(server_chosen)
-    for name in chosen:
-        schema["properties"].pop(name, None)
-    given = {k: v for k, v in options.items() if k not in set(extra)}
-    problem = first_problem(given, schema, Where(toml=False))
+    chosen, own = set(server_chosen), set(extra)
+    fields = {name: rule for name, rule in schema["properties"].items() if name not in chosen}
+    given = {k: v for k, v in options.items() if k not in own}
+    for name in given:
+        if name in chosen:
+            raise ConfigError(f"{name} is chosen by the caller, not an option")
+        if name not in fields:
+            allowed = sorted([*fields, *own])
+            raise ConfigError(f"unknown option(s) {name}{_did_you_mean(name, allowed)}; "
+                              f"options: {', '.join(allowed)}")
+    problem = first_problem(given, {**schema, "properties": fields}, Where(toml=False))
     if problem is not None:
-        allowed = sorted([*schema["properties"], *extra])
-        if problem.startswith("the options has no key"):
-            name = next(k for k in given if k not in schema["properties"])
-            problem = f"{name} is chosen by the caller, not an option" if name in chosen else (f"unknown option(s) {name}{_did_you_mean(name, allowed)}; "
-                       f"options: {', '.join(allowed)}")
         raise ConfigError(problem)
 
 
