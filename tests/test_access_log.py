@@ -69,6 +69,7 @@ class Served:
         self.proc.terminate()
         assert self.proc.stdout is not None
         out = self.proc.stdout.read()  # what readline() buffered comes first
+        self.proc.stdout.close()
         self.proc.wait(timeout=20)
         self._err.close()
         return out, self.err_path.read_text()

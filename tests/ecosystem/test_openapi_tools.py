@@ -217,7 +217,7 @@ def prism(node_bin: Path, written: dict[str, Path]) -> Iterator[str]:
         yield url
     finally:
         process.terminate()
-        process.wait(timeout=20)
+        process.communicate(timeout=20)  # closes the pipe too
 
 
 def test_prism_mock_answers_the_documented_examples(prism: str, documents: dict[str, Any]
