@@ -89,8 +89,10 @@ def main(argv: list[str]) -> int:
     ensure_installed("test")
     ensure_apt_packages()
     if command == "test":
-        return subprocess.run([PYTHON, "-m", "pytest", "tests", "contract_tests", *rest],
-                              cwd=ROOT).returncode
+        # Test paths given (`python3 dev.py test tests/core -q`): those only; else everything.
+        chosen = any((ROOT / arg.split("::")[0]).exists() for arg in rest)
+        paths = [] if chosen else ["tests", "contract_tests"]
+        return subprocess.run([PYTHON, "-m", "pytest", *paths, *rest], cwd=ROOT).returncode
     return subprocess.run([PYTHON, ROOT / "bench" / "run.py", *rest], cwd=ROOT).returncode
 
 

@@ -30,7 +30,7 @@ import throughput  # noqa: E402
 from servers import HERE  # noqa: E402
 
 SECTIONS = ("throughput", "gc", "startup", "scale", "workers", "store_scale", "pipeline",
-            "dashboard")
+            "dashboard", "access_log")
 
 
 def options(argv: list[str] | None) -> argparse.Namespace:
@@ -118,6 +118,10 @@ def main(argv: list[str] | None = None) -> int:
         print("\ndashboard pages with many tasks (in-process, each store)", flush=True)
         report["dashboard"] = run_script("bench_dashboard.py", *(
             ["--tasks", "500", "--rounds", "3"] if opts.quick else []))
+    if "access_log" in chosen:
+        print("\nthe access log's cost (wrk, on and off)", flush=True)
+        report["access_log"] = run_script("bench_access_log.py", *(
+            ["--seconds", "1", "--rounds", "1"] if opts.quick else []))
     report["load_average_end"] = os.getloadavg()
     opts.out.mkdir(parents=True, exist_ok=True)
     path = opts.out / f"bench-{today.strftime('%Y%m%d-%H%M%S')}.json"

@@ -16,6 +16,7 @@ import json
 import sys
 import time
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -92,7 +93,7 @@ def serve_memory(port: int, n: int, queued: int, config: str, report: str) -> No
     after: dict[str, Any] = {"rss_before_mb": before, "rss_after_mb": rss_mb(),
                              "seed_seconds": seconds, "tasks": n}
     Path(report).write_text(json.dumps(after))
-    serve_app(app, settings, "warning")
+    serve_app(app, replace(settings, log_level="warning"))
 
 
 if __name__ == "__main__":

@@ -23,15 +23,15 @@ Options: `--portrait-mock-port PORT|FIRST-LAST` (env `PORTRAIT_MOCK_PORT`, ini
 """
 from __future__ import annotations
 
-import difflib
 import os
 import socket
-from collections.abc import Iterator, Mapping
-from dataclasses import fields, replace
+from collections.abc import Iterator
+from dataclasses import replace
 from typing import Any
 
 import pytest
 
+from .config import ConfigError, check_options
 from .settings import Settings
 from .testing import MockHandle, ServerThread, reserve_port, with_test_key
 
@@ -165,44 +165,18 @@ def marker_options(node: pytest.Item) -> dict[str, Any]:
 
 
 def apply_options(base: Settings, options: dict[str, Any]) -> Settings:
-    """`base` with the marker's Settings fields changed; unknown names are a usage error, and
-    so are unknown vendors and vendor options in `vendors={...}`."""
-    known = {f.name for f in fields(Settings)} - SERVER_ONLY
+    """`base` with the marker's Settings fields changed. The options get the config file's
+    checks (names, types, vendors and their options, with a did-you-mean): a mistake is a
+    usage error naming it."""
+    try:
+        check_options(options, server_chosen=SERVER_ONLY, extra=PLUGIN_OPTIONS)
+    except ConfigError as error:
+        raise pytest.UsageError(f"@pytest.mark.{MARKER}: {error}") from None
     wanted = {k: v for k, v in options.items() if k not in PLUGIN_OPTIONS}
-    unknown = sorted(set(wanted) - known)
-    if unknown:
-        raise pytest.UsageError(
-            f"@pytest.mark.{MARKER}: unknown option(s) {', '.join(unknown)}; use Settings fields "
-            f"({', '.join(sorted(known))}) or {', '.join(sorted(PLUGIN_OPTIONS))}")
     if isinstance(wanted.get("api_keys"), (list, str)):
         keys = wanted["api_keys"]
         wanted["api_keys"] = (keys,) if isinstance(keys, str) else tuple(keys)
-    if "vendors" in wanted:
-        check_vendor_options(wanted["vendors"])
     return with_test_key(replace(base, **wanted))
-
-
-def check_vendor_options(vendors: Any) -> None:
-    """`vendors={name: {option: value}}` as each vendor declares its options."""
-    from .providers import vendor_packages
-    from .providers.options import OptionError, Options
-
-    where = f"@pytest.mark.{MARKER}(vendors=...)"
-    if not isinstance(vendors, Mapping):
-        raise pytest.UsageError(f"{where}: give a dict of vendor name -> {{option: value}}")
-    packages = vendor_packages()
-    for name, table in vendors.items():
-        if name not in packages:
-            close = difflib.get_close_matches(str(name), list(packages), n=1)
-            hint = f" (did you mean {close[0]}?)" if close else ""
-            raise pytest.UsageError(f"{where}: unknown vendor {name!r}{hint}; vendors: "
-                                    f"{', '.join(packages)}")
-        if not isinstance(table, Mapping):
-            raise pytest.UsageError(f"{where}: the options of {name} must be a dict")
-        try:
-            Options(name, packages[name].provider.spec.all_options(), table)
-        except OptionError as error:
-            raise pytest.UsageError(f"{where}: {error}") from None
 
 
 @pytest.fixture(scope="session")

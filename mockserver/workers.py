@@ -38,10 +38,17 @@ def settings_from_json(text: str) -> Settings:
 
 
 def worker_app() -> Any:
-    """The app factory uvicorn calls in each worker process."""
-    from .app import create_app
+    """The app factory uvicorn calls in each worker process: the app `serve` builds (its
+    settings were checked by the parent), in the same log format, with the access log."""
+    from . import logs
+    from .app import FEATURES, create_app
+    from .features.access_log import access_log, one_line_drops
+    from .serving import with_access_log
 
-    return create_app(settings_from_json(os.environ[SETTINGS_ENV]))
+    settings = settings_from_json(os.environ[SETTINGS_ENV])
+    handler = logs.configure(settings.log_level, settings.log_format, filters=[one_line_drops])
+    return with_access_log(create_app(settings, features=(*FEATURES, access_log)), settings,
+                           handler)
 
 
 def refusal(settings: Settings, workers: int) -> str | None:
@@ -56,12 +63,17 @@ def refusal(settings: Settings, workers: int) -> str | None:
     return None
 
 
-def reserve_port(host: str) -> socket.socket:
-    """A port for `--port 0`: bound with SO_REUSEPORT but not listening, so it holds the port
-    while the workers bind their own sockets, and takes no connections itself."""
+def reserve_port(host: str, port: int = 0) -> socket.socket:
+    """The port for the workers (0: a free one): bound with SO_REUSEPORT but not listening, so
+    it holds the port (a busy one fails here) while the workers bind their own sockets, and
+    takes no connections itself."""
     sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
-    sock.bind((host, 0))
+    try:
+        sock.bind((host, port))
+    except OSError as error:
+        sock.close()
+        raise OSError(f"cannot hold {host}:{port} for the workers: {error.strerror}") from None
     return sock
 
 
@@ -81,8 +93,10 @@ def _serve_one(host: str, port: int, log_level: str) -> None:
     """One worker process: its own listening socket, its own app on the shared store."""
     import uvicorn
 
-    config = uvicorn.Config("mockserver.workers:worker_app", factory=True, log_level=log_level,
-                            access_log=False)
+    from . import logs
+
+    config = uvicorn.Config("mockserver.workers:worker_app", factory=True, log_config=None,
+                            log_level=logs.LEVELS[log_level], access_log=False)
     uvicorn.Server(config).run(sockets=[_listen(host, port)])
 
 

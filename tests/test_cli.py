@@ -66,7 +66,7 @@ def test_a_refused_vendor_option_stops_serve_with_one_line(tmp_path) -> None:
     done = subprocess.run([sys.executable, "-m", "mockserver", "serve", "--port", "0",
                            "--store", "memory", "--config", str(config)],
                           capture_output=True, text=True, timeout=60)
-    assert done.returncode != 0
+    assert done.returncode == 2
     assert done.stderr.strip().splitlines() == [
-        "mockserver: [vendors.tencent] download_error_code must be one of "
-        "FailedOperation.DownloadError, FailedOperation.ImageDownloadError, not 'Oops'"]
+        f'mockserver: config file {config}: [vendors.tencent] download_error_code = "Oops": '
+        "must be one of FailedOperation.DownloadError, FailedOperation.ImageDownloadError"]

@@ -37,17 +37,17 @@ FLUSH_SECONDS = 0.02
 FLUSH_ENTRIES = 64
 
 
+def mask_secret(value: str) -> str:
+    """A short hint of a secret, never the secret itself: the scheme (`Bearer`) and the first
+    four characters of the rest."""
+    scheme, _, rest = value.partition(" ")
+    return f"{scheme} {rest[:4]}***" if rest else f"{value[:4]}***"
+
+
 def mask_headers(headers: dict[str, str]) -> dict[str, str]:
     """Keep the scheme and a short hint of each secret, never the secret itself."""
-    masked = {}
-    for name, value in headers.items():
-        if name.lower() in SECRET_HEADERS and value:
-            scheme, _, rest = value.partition(" ")
-            hint = rest[:4] if rest else value[:4]
-            masked[name] = f"{scheme} {hint}***" if rest else f"{hint}***"
-        else:
-            masked[name] = value
-    return masked
+    return {name: mask_secret(value) if name.lower() in SECRET_HEADERS and value else value
+            for name, value in headers.items()}
 
 
 @dataclass

@@ -36,6 +36,7 @@ if TYPE_CHECKING:
 
 HERE = Path(__file__).resolve().parent
 HOME = "/__admin/"
+PAGE = "dashboard.page"  # the name of the dashboard's HTML routes (not the admin API)
 UI = "/__admin/ui"
 NAV = (("overview", HOME, "Overview"), ("tasks", f"{UI}/tasks", "Tasks"),
        ("journal", f"{UI}/journal", "Journal"), ("callbacks", f"{UI}/callbacks", "Callbacks"),
@@ -134,8 +135,8 @@ def dashboard_routes(emulator: Emulator) -> list[BaseRoute]:
         Mount("/static", StaticFiles(directory=HERE / "static")),
     ]
     return [
-        BrowserRoute("/", to_home, methods=["GET"]),
-        Route("/__admin", to_home, methods=["GET"]),
-        Route(HOME, overview, methods=["GET"]),
+        BrowserRoute("/", to_home, methods=["GET"], name=PAGE),
+        Route("/__admin", to_home, methods=["GET"], name=PAGE),
+        Route(HOME, overview, methods=["GET"], name=PAGE),
         Mount(UI, routes=pages_under_ui),
     ]

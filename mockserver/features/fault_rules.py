@@ -2,7 +2,7 @@
 TOML rule into a `FaultRule` (every mistake is a `FaultError` naming what to fix)."""
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -17,6 +17,29 @@ EFFECTS = REQUEST_EFFECTS + TASK_EFFECTS + DELIVERY_EFFECTS
 RULE_FIELDS = frozenset({"vendor", "operation", "account", "body", "effect", "code", "message",
                          "latency", "times", "probability", "seed"})
 MAX_LATENCY_SECONDS = 600.0
+
+
+def rule_schema(vendors: Sequence[str]) -> dict[str, Any]:
+    """The JSON Schema of one rule as written (the config's `[[faults]]`, the admin API's
+    body). What a rule may say of its vendor (operations, catalogue codes) is checked when
+    the rule is built (`parse_rule`)."""
+    number: dict[str, Any] = {"type": "number", "minimum": 0, "maximum": MAX_LATENCY_SECONDS}
+    return {
+        "type": "object", "additionalProperties": False, "required": ["vendor", "effect"],
+        "properties": {
+            "vendor": {"enum": list(vendors)}, "effect": {"enum": list(EFFECTS)},
+            "operation": {"type": "string"}, "account": {"type": "string"},
+            "body": {"type": "object", "description": "field path -> value the body must have"},
+            "code": {"type": ["string", "integer"], "description": "a catalogue code"},
+            "message": {"type": "string"},
+            "latency": {"anyOf": [number, {"type": "array", "items": number,
+                                           "minItems": 2, "maxItems": 2}]},
+            "times": {"type": "integer", "minimum": 1},
+            "probability": {"type": "number", "exclusiveMinimum": 0, "maximum": 1},
+            "seed": {"type": ["string", "integer"]},
+        },
+    }
+
 
 class FaultError(ValueError):
     """An invalid rule; the message says what to fix."""

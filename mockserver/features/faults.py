@@ -50,6 +50,8 @@ class ConnectionDropped(BaseException):
     """Raised to end a request without an answer. A BaseException on purpose: the vendor
     wrapper turns any Exception into the vendor's internal error, which is an answer."""
 
+    logged = False  # set once a log line has reported it (the access log)
+
 
 class Faults:
     """The rules of one emulator, and the hooks that apply them. Rules, their counters and

@@ -30,6 +30,8 @@ from ..core.operations import OperationSpec, StreamedAnswer, load_operations
 from ..core.schemas import SchemaRegistry
 from ..emulator import Emulator
 from ..providers.spec import VendorSpec
+from .admin_openapi import admin_document
+from .openapi_tooling import fit_for_tools
 
 OPENAPI_VERSION = "3.1.0"
 JSON = "application/json"
@@ -37,6 +39,7 @@ MULTIPART = "multipart/form-data"
 _PATH_PARAM = re.compile(r"{([^}/]+)}")
 _PLACEHOLDER = re.compile(r"<[^>]+>|\.\.\.")
 BODYLESS = frozenset({"get", "head", "delete"})
+ADMIN = "admin"  # the admin API's own document, listed first
 
 
 def component_name(schema: str) -> str:
@@ -342,7 +345,7 @@ def vendor_document(vendor_spec: VendorSpec, registry: SchemaRegistry,
     if vendor_spec.security_schemes:
         doc["components"]["securitySchemes"] = {
             name: dict(scheme) for name, scheme in vendor_spec.security_schemes.items()}
-    return doc
+    return fit_for_tools(doc)
 
 
 def write_documents(specs: Iterable[VendorSpec], registry: SchemaRegistry, out_dir: Path,
@@ -363,7 +366,10 @@ def openapi_routes(emulator: Emulator) -> list[BaseRoute]:
 
     async def index(request: Request) -> Response:
         return JSONResponse({"documents": {v: f"{base}/__admin/openapi/{v}.json"
-                                           for v in emulator.providers}})
+                                           for v in (ADMIN, *emulator.providers)}})
+
+    async def admin(request: Request) -> Response:
+        return JSONResponse(admin_document(list(emulator.providers), base))
 
     async def document(request: Request) -> Response:
         provider = emulator.providers.get(request.path_params["vendor"])
@@ -373,4 +379,5 @@ def openapi_routes(emulator: Emulator) -> list[BaseRoute]:
         return JSONResponse(vendor_document(provider.spec, emulator.schemas, base))
 
     return [Route("/__admin/openapi", index, methods=["GET"]),
+            Route(f"/__admin/openapi/{ADMIN}.json", admin, methods=["GET"]),
             Route("/__admin/openapi/{vendor}.json", document, methods=["GET"])]

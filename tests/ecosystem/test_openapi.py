@@ -140,7 +140,9 @@ def test_submit_answers_link_to_the_task_operations(emulator: Emulator) -> None:
 def test_served_by_the_admin_api() -> None:
     with ServerThread() as server:
         index = httpx.get(f"{server.base_url}/__admin/openapi").json()["documents"]
-        assert sorted(index) == sorted(VENDORS)
+        assert sorted(index) == sorted([*VENDORS, "admin"])
+        admin = httpx.get(index.pop("admin")).json()
+        assert admin["info"]["title"] == "portrait-mockserver admin API"
         for vendor, url in index.items():
             doc = httpx.get(url).json()
             assert doc["servers"][0] == {"url": server.base_url, "description": "this mock"}
@@ -152,8 +154,9 @@ def test_served_by_the_admin_api() -> None:
 def test_cli_writes_the_documents(tmp_path: Path) -> None:
     cli = [sys.executable, "-m", "mockserver", "openapi", "--out", str(tmp_path)]
     every = subprocess.run(cli, capture_output=True, text=True, timeout=120, check=True)
-    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(f"{v}.openapi.json" for v in VENDORS)
-    assert every.stdout.split() == [str(tmp_path / f"{v}.openapi.json") for v in VENDORS]
+    names = [*VENDORS, "admin"]  # the admin API's document comes last
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(f"{v}.openapi.json" for v in names)
+    assert every.stdout.split() == [str(tmp_path / f"{v}.openapi.json") for v in names]
     one = tmp_path / "one"
     subprocess.run([*cli[:-1], str(one), "--vendor", "dashscope"], check=True, timeout=120,
                    capture_output=True)

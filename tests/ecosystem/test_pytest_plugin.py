@@ -308,30 +308,6 @@ def test_not_for_the_server(portrait_mock):
     result.stdout.fnmatch_lines(["*block_other_hosts apply to portrait_mock_inprocess*"])
 
 
-@pytest.mark.parametrize("marker, message", [
-    ('vendors={"dashscop": {}}',
-     "*unknown vendor 'dashscop' (did you mean dashscope?); vendors: acedata, dashscope, gptge, "
-     "tencent*"),
-    ('vendors={"dashscope": {"run_secs": 5}}',
-     "*[[]vendors.dashscope[]] has no option 'run_secs' (did you mean run_seconds?); options: *"),
-    ('vendors={"tencent": {"max_skew_seconds": "soon"}}',
-     "*max_skew_seconds must be a finite number, not 'soon'*"),
-    ('vendors=["dashscope"]', "*give a dict of vendor name -> {option: value}*"),
-])
-@pytest.mark.parametrize("fixture", ["portrait_mock", "portrait_mock_inprocess"])
-def test_marker_vendor_options_are_checked(pytester: pytest.Pytester, marker: str, message: str,
-                                           fixture: str) -> None:
-    result = run(pytester, f'''
-import pytest
-
-@pytest.mark.portrait_mock({marker})
-def test_bad({fixture}):
-    pass
-''')
-    result.assert_outcomes(errors=1)
-    result.stdout.fnmatch_lines(["*UsageError: @pytest.mark.portrait_mock(vendors=...): " + message])
-
-
 def port_source(port: int) -> str:
     return f'''
 def test_fixed(portrait_mock):
