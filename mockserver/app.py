@@ -19,6 +19,7 @@ from .core.errors import VendorError
 from .emulator import Emulator
 from .features import Feature
 from .features.admin import admin_routes
+from .features.admin_guard import admin_middleware
 from .features.callbacks import callback_routes
 from .features.faults import install_faults
 from .features.journal import journal_routes, record_near_miss
@@ -64,7 +65,8 @@ def create_app(settings: Settings | None = None, emulator: Emulator | None = Non
         finally:
             await emulator.stop()
 
-    app = Starlette(routes=routes, lifespan=lifespan)
+    app = Starlette(routes=routes, lifespan=lifespan,
+                    middleware=admin_middleware(emulator.settings))
     app.state.emulator = emulator
     emulator.app = app
     return app

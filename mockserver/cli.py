@@ -28,6 +28,12 @@ def _parser() -> argparse.ArgumentParser:
                        help="accept only the keys listed in the config")
     serve.add_argument("--no-limits", dest="limits_enabled", action="store_const", const=False,
                        help="switch off rate and concurrency limits (load tests of an app)")
+    serve.add_argument("--admin-token",
+                       help="token every /__admin route but health and fixtures requires "
+                            "(prefer MOCKSERVER_ADMIN_TOKEN: flags show in the process list)")
+    serve.add_argument("--fetch-mode", choices=("single", "shared"),
+                       help="outbound policy for image URLs and callbacks: single (default; "
+                            "loopback and private networks allowed) or shared (refused)")
     serve.add_argument("--log-level", default="info")
     serve.add_argument("--server", choices=("uvicorn", "granian"), default="uvicorn",
                        help="HTTP server (granian is optional: the [granian] extra)")

@@ -150,6 +150,9 @@ class InProcessMock(MockHandle):
 
     async def _asgi(self, method: str, url: httpx.URL, headers: httpx.Headers,
                     body: bytes) -> httpx.Response:
+        if self.admin_headers and url.path.startswith("/__admin") \
+                and "x-admin-token" not in headers:  # only this process reaches this app
+            headers = httpx.Headers({**headers, **self.admin_headers})
         inner = httpx.Request(method, url, headers=headers, content=body)
         try:
             answer = await self._transport.handle_async_request(inner)

@@ -27,13 +27,17 @@ class Settings:
     credentials: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
     limits_enabled: bool = True
     journal_size: int = 5000
+    # Largest request body of a vendor that declares no cap, and of a request to no vendor.
+    max_body_bytes: int = 20 * 1024 * 1024
     validate_responses: bool = False
     vendors: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     faults: tuple[Mapping[str, Any], ...] = ()
     fetch_allow_hosts: tuple[str, ...] = ()
     fetch_deny_hosts: tuple[str, ...] = ()
+    fetch_mode: str = "single"  # outbound policy: "single" (one user) or "shared" (a team)
     config_path: str | None = None
     plugins: tuple[str, ...] = ()  # features to install, `package.module:function`
+    admin_token: str = ""  # required by /__admin routes (but health and fixtures) when set
 
     @property
     def base_url(self) -> str:
@@ -49,7 +53,7 @@ class Settings:
 
 _FIELD_TYPES = {f.name: f.type for f in fields(Settings)}
 _ENV_KEYS = ("host", "port", "store", "time_scale", "public_url", "strict_auth", "limits_enabled",
-             "plugins")
+             "plugins", "fetch_mode", "admin_token", "max_body_bytes")
 
 
 def _coerce(name: str, value: Any) -> Any:
@@ -85,6 +89,8 @@ def _from_config(path: str) -> dict[str, Any]:
         out["fetch_allow_hosts"] = tuple(fetch["allow_hosts"])
     if "deny_hosts" in fetch:
         out["fetch_deny_hosts"] = tuple(fetch["deny_hosts"])
+    if "mode" in fetch:
+        out["fetch_mode"] = str(fetch["mode"])
     return out
 
 

@@ -213,6 +213,12 @@ class MockHandle:
         """`Authorization` for the bearer vendors."""
         return {"Authorization": f"Bearer {self.api_key}"}
 
+    @property
+    def admin_headers(self) -> dict[str, str]:
+        """The admin token header, when the emulator has one (else nothing to send)."""
+        token = self.emulator.settings.admin_token
+        return {"X-Admin-Token": token} if token else {}
+
     def settings_env(self) -> dict[str, str]:
         """Environment variables for a child process (SDK base URLs, the test key)."""
         env = {"MOCKSERVER_URL": self.base_url, "PORTRAIT_MOCK_API_KEY": self.api_key}

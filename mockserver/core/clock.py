@@ -6,6 +6,7 @@ wakes any request that is waiting for a task to finish (sync-style vendor calls)
 from __future__ import annotations
 
 import asyncio
+import math
 import threading
 import time
 from collections.abc import Callable
@@ -17,8 +18,10 @@ class Clock:
     def __init__(
         self, scale: float = 1.0, offset: float = 0.0, wall: Callable[[], float] = time.time
     ) -> None:
-        if scale <= 0:
-            raise ValueError("time scale must be positive")
+        if not math.isfinite(scale) or scale <= 0:
+            raise ValueError("time scale must be a positive finite number")
+        if not math.isfinite(offset):
+            raise ValueError("the clock offset must be a finite number")
         self.scale = scale
         self._wall = wall
         self._origin = wall()
@@ -40,8 +43,8 @@ class Clock:
         self._listeners.append(listener)
 
     def advance(self, seconds: float) -> float:
-        if seconds < 0:
-            raise ValueError("the clock only moves forward")
+        if not math.isfinite(seconds) or seconds < 0:  # NaN would stop every task's clock
+            raise ValueError("the clock only moves forward, by a finite number of seconds")
         with self._lock:
             self._offset += seconds
         self._changed()

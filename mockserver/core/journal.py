@@ -2,8 +2,6 @@
 from __future__ import annotations
 
 import itertools
-import json
-import re
 import threading
 from collections import deque
 from collections.abc import Callable, Mapping
@@ -15,7 +13,10 @@ from email.parser import BytesParser
 from typing import Any
 from urllib.parse import parse_qs
 
-SECRET_HEADERS = {"authorization", "x-tc-token", "x-api-key", "cookie"}
+from .limits import BadJSON, strict_loads
+from .patterns import Matcher, linear_regex
+
+SECRET_HEADERS = {"authorization", "x-tc-token", "x-api-key", "cookie", "x-admin-token"}
 
 
 def mask_headers(headers: dict[str, str]) -> dict[str, str]:
@@ -55,13 +56,17 @@ class Entry:
 
 
 class Journal:
-    def __init__(self, size: int = 5000) -> None:
+    def __init__(self, size: int = 5000,
+                 label: Callable[[str | None], str | None] | None = None) -> None:
         self._entries: deque[Entry] = deque(maxlen=size)
         self._ids = itertools.count(1)
         self._lock = threading.Lock()
+        self._label = label  # accounts are journaled as labels, never as keys (core.labels)
 
     def record(self, **fields: Any) -> Entry:
         fields["headers"] = mask_headers(fields.get("headers", {}))
+        if self._label is not None:
+            fields["account"] = self._label(fields.get("account"))
         with self._lock:
             entry = Entry(id=next(self._ids), **fields)
             self._entries.append(entry)
@@ -125,8 +130,8 @@ def request_document(content_type: str, body: bytes | str | None) -> Any:
     if kind == "multipart/form-data":
         return _multipart_fields(content_type, raw)
     try:
-        return json.loads(raw)
-    except (ValueError, UnicodeDecodeError):
+        return strict_loads(raw)  # never RecursionError, never a NaN the listings cannot encode
+    except BadJSON:
         return None
 
 
@@ -194,7 +199,7 @@ class EntryQuery:
     until: float | None = None
     method: str | None = None
     path: str | None = None
-    path_regex: re.Pattern[str] | None = None
+    path_regex: Matcher | None = None  # RE2: linear time, whatever the pattern
     body: Mapping[str, Any] = field(default_factory=dict)
     injected: bool | None = None
     near_miss: bool | None = None
@@ -210,8 +215,8 @@ class EntryQuery:
             raise ValueError("'body' must be an object of field path -> expected value")
         regex = doc.get("path_regex")
         try:
-            compiled = re.compile(str(regex)) if regex is not None else None
-        except re.error as error:
+            compiled = linear_regex(str(regex)) if regex is not None else None
+        except ValueError as error:
             raise ValueError(f"path_regex does not compile: {error}") from None
         return cls(
             exact={k: str(doc[k]) for k in _EXACT_FIELDS if doc.get(k) is not None},

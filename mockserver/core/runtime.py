@@ -15,6 +15,8 @@ from .callbacks import CallbackDispatcher
 from .clock import Clock
 from .image_fetch import FetchPolicy, ImageFetcher
 from .journal import Journal
+from .labels import AccountLabels
+from .limits import stored_offset
 from .ratelimit import RateLimiter
 from .schemas import SchemaRegistry
 from .store import Store, open_store
@@ -31,22 +33,27 @@ class Runtime:
     def __init__(self, settings: Settings, schemas: SchemaRegistry | None = None) -> None:
         self.settings = settings
         self.store: Store = open_store(settings.store)
-        self.clock = Clock(settings.time_scale, float(self.store.get_meta(CLOCK_OFFSET_KEY) or 0.0))
+        offset = stored_offset(self.store.get_meta(CLOCK_OFFSET_KEY), settings.store)
+        self.clock = Clock(settings.time_scale, offset)
         self.clock.on_change(lambda offset: self.store.set_meta(CLOCK_OFFSET_KEY, repr(offset)))
         self.schemas = schemas or SchemaRegistry.shared()
-        self.journal = Journal(settings.journal_size)
+        self.auth = BearerAuth.configure(settings.strict_auth, settings.api_keys, settings.vendors)
+        # Accounts are shown as their configured names or as masked labels, never as keys.
+        self.account_label = AccountLabels(n for names in self.auth.accounts.values()
+                                           for n in names.values())
+        self.journal = Journal(settings.journal_size, label=self.account_label)
         self.limiter = RateLimiter()
         self.engine = TaskEngine(self.clock, self.store)
-        self.auth = BearerAuth.configure(settings.strict_auth, settings.api_keys, settings.vendors)
         self.startup: list[Hook] = []
         self.shutdown: list[Hook] = []
         self.resetters: list[Callable[[], None]] = []
         self.schema_violations: list[dict[str, Any]] = []
         self.app: Any = None  # the ASGI app serving this runtime, set by the app factory
-        self.fetcher = ImageFetcher(
-            FetchPolicy(allow_hosts=settings.fetch_allow_hosts, deny_hosts=settings.fetch_deny_hosts),
-            transport_for=self._own_transport,
-        )
+        policy = FetchPolicy(allow_hosts=settings.fetch_allow_hosts,
+                             deny_hosts=settings.fetch_deny_hosts, mode=settings.fetch_mode,
+                             own_base_url=settings.base_url)
+        self.outbound = policy.rules  # image fetches and callbacks obey the same policy
+        self.fetcher = ImageFetcher(policy, transport_for=self._own_transport)
         self.callbacks: CallbackDispatcher  # built by the emulator, which knows the providers
         self._asgi_transport: httpx.ASGITransport | None = None
         self.shutdown.append(self.fetcher.aclose)
