@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -41,7 +42,9 @@ def admin_headers(emulator: Emulator) -> dict[str, str]:
     return {"X-Admin-Token": token} if token else {}
 
 
+@asynccontextmanager
 async def started(settings: Settings) -> AsyncIterator[App]:
+    """An in-process app with its lifespan started, and a client for it."""
     app = create_app(replace(settings, host="127.0.0.1", port=8000))
     emulator: Emulator = app.state.emulator
     await emulator.start()
@@ -60,7 +63,7 @@ def settings() -> Settings:
 
 @pytest.fixture
 async def app(settings: Settings) -> AsyncIterator[App]:
-    async for running in started(settings):
+    async with started(settings) as running:
         yield running
         assert running.emulator.schema_violations == []
 

@@ -232,7 +232,7 @@ async def test_callbacks_obey_deny_hosts_and_the_shared_mode() -> None:
 
     with CallbackReceiver() as receiver:
         for settings in (Settings(fetch_deny_hosts=("127.*",)), Settings(fetch_mode="shared")):
-            async for running in started(settings):
+            async with started(settings) as running:
                 answer = await running.client.post(
                     "/headshots/generate", json=acedata_async(receiver.url),
                     headers={"Authorization": "Bearer sk-cb"})
@@ -247,7 +247,7 @@ async def test_callbacks_obey_deny_hosts_and_the_shared_mode() -> None:
 async def test_own_fixtures_stay_fetchable_in_shared_mode() -> None:
     from .conftest import started
 
-    async for running in started(Settings(fetch_mode="shared")):
+    async with started(Settings(fetch_mode="shared")) as running:
         url = fixture_url(running.emulator.settings.base_url, "face.jpg")
         created = await running.client.post("/task/pic/idphoto", data={"image_url": url},
                                              headers={"Authorization": "Bearer sk-own"})
