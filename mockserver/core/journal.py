@@ -176,10 +176,10 @@ def parse_time(value: Any) -> float:
 def _status_matcher(value: Any) -> Callable[[int], bool]:
     """`429`, `"429"` or a class such as `"4xx"`."""
     text = str(value).strip().lower()
-    if len(text) == 3 and text[0].isdigit() and text[1:] == "xx":
+    if len(text) == 3 and text.isascii() and text[0].isdigit() and text[1:] == "xx":
         low = int(text[0]) * 100
         return lambda status: low <= status < low + 100
-    if isinstance(value, bool) or not text.isdigit():
+    if isinstance(value, bool) or not (text.isascii() and text.isdigit()) or len(text) > 3:
         raise ValueError(f"status must be a code such as 429 or a class such as 4xx, not {value!r}")
     return lambda status: status == int(text)
 

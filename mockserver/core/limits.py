@@ -67,8 +67,11 @@ class BadJSON(ValueError):
 
 # A float can only be non-finite if it is spelled NaN/Infinity or has an exponent of 3 digits
 # or more (or 309 digits before its point): only then is the parsed document walked.
-_MAYBE_NONFINITE = re.compile(rb"NaN|Infinity|[eE][+-]?0*[1-9][0-9]{2}|[0-9]{300}")
-_MAYBE_NONFINITE_STR = re.compile(r"NaN|Infinity|[eE][+-]?0*[1-9][0-9]{2}|[0-9]{300}")
+# A string can only hold a lone surrogate (no valid Unicode: it cannot be encoded back) if the
+# text escapes one.
+_SUSPICIOUS = rb"NaN|Infinity|[eE][+-]?0*[1-9][0-9]{2}|[0-9]{300}|\\[uU][dD][89a-fA-F]"
+_MAYBE_NONFINITE = re.compile(_SUSPICIOUS)
+_MAYBE_NONFINITE_STR = re.compile(_SUSPICIOUS.decode())
 
 
 def strict_loads(data: bytes | str, max_depth: int = MAX_DEPTH) -> Any:
@@ -99,12 +102,22 @@ def document_problem(doc: Any, max_depth: int = MAX_DEPTH) -> str | None:
         node, depth = stack.pop()
         if isinstance(node, float) and not math.isfinite(node):
             return "the JSON holds a number that is not finite (NaN, Infinity or out of range)"
+        if isinstance(node, str) and not _encodable(node):
+            return "the JSON holds a string that is not valid Unicode (a lone surrogate)"
         if isinstance(node, (dict, list)):
             if depth > max_depth:
                 return f"the JSON is nested deeper than {max_depth} levels"
-            children = node.values() if isinstance(node, dict) else node
+            children = [*node.keys(), *node.values()] if isinstance(node, dict) else node
             stack.extend((child, depth + 1) for child in children)
     return None
+
+
+def _encodable(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def clock_seconds(value: Any) -> float:
