@@ -86,7 +86,7 @@ def strict_loads(data: bytes | str, max_depth: int = MAX_DEPTH) -> Any:
     brackets = data.count(b"[") + data.count(b"{") if isinstance(data, bytes) \
         else data.count("[") + data.count("{")
     pattern = _MAYBE_NONFINITE if isinstance(data, bytes) else _MAYBE_NONFINITE_STR
-    suspicious = pattern.search(data) is not None  # type: ignore[arg-type]
+    suspicious = pattern.search(data) is not None  # type: ignore[arg-type]  # same type as data
     if brackets > max_depth or suspicious:
         problem = document_problem(doc, max_depth)
         if problem:

@@ -33,6 +33,7 @@ FUZZ_SECONDS = os.environ.get("MOCKSERVER_FUZZ_SECONDS")  # a longer run, by han
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 from schemathesis_hooks import DOCUMENTED_5XX  # noqa: E402  (the hooks' own list)
+
 NOT_FOR_ANY_VENDOR = {
     "positive_data_acceptance": "a schema-valid body can still break a documented cross-field "
     "or state rule (DashScope: resources unless train-free; cancel only while PENDING)",
