@@ -160,6 +160,11 @@ class MockHandle:
         return [e for e in self.emulator.journal.entries()
                 if vendor in (None, e.vendor) and operation in (None, e.operation)]
 
+    def account_label(self, key: str) -> str | None:
+        """How the journal and the admin API show the account of `key` (its configured name,
+        or a masked label: never the key itself)."""
+        return self.emulator.account_label(key)
+
     @property
     def journal(self) -> Journal:
         return self.emulator.journal
