@@ -1,6 +1,8 @@
 # portrait-mockserver as a container: the emulator on port 8000, state in /data (SQLite).
 #   docker build -t portrait-mockserver .
-#   docker run --rm -p 8000:8000 portrait-mockserver
+#   docker run --rm -p 8000:8000 -e MOCKSERVER_ADMIN_TOKEN=<a secret> portrait-mockserver
+# It listens beyond loopback: without MOCKSERVER_ADMIN_TOKEN anyone who reaches the port can
+# reset it (the server warns). A team instance also wants MOCKSERVER_FETCH_MODE=shared.
 FROM python:3.11-slim
 
 ENV PYTHONDONTWRITEBYTECODE=1 \

@@ -22,6 +22,7 @@ from .dashboard import dashboard_routes
 from .emulator import Emulator
 from .features import Feature
 from .features.admin import admin_routes
+from .features.admin_guard import admin_middleware
 from .features.callbacks import callback_routes
 from .features.faults import install_faults
 from .features.journal import journal_routes, record_near_miss, vendor_not_found
@@ -71,7 +72,8 @@ def create_app(settings: Settings | None = None, emulator: Emulator | None = Non
             await emulator.stop()
 
     app = Starlette(routes=routes, lifespan=lifespan,  # changes from other instances first:
-                    middleware=[Middleware(RefreshEachRequest, shared=emulator.shared)])
+                    middleware=[Middleware(RefreshEachRequest, shared=emulator.shared),
+                                *admin_middleware(emulator.settings)])
     app.state.emulator = emulator
     emulator.app = app
     return app

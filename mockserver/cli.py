@@ -80,6 +80,12 @@ def _serve_parser(commands: Any) -> argparse.ArgumentParser:
     add("--no-limits", dest="limits_enabled", action="store_const", const=False,
         help="switch off rate and concurrency limits, for load tests of an app "
              f"({_env(env_name('limits_enabled'), '0')})")
+    add("--admin-token", help="token every /__admin route but health and fixtures requires "
+                              f"(prefer the variable: flags show in the process list; "
+                              f"{_env(env_name('admin_token'))})")
+    add("--fetch-mode", help="outbound policy for image URLs and callbacks: single (default; "
+                             "loopback and private networks allowed) or shared (refused; "
+                             f"{_env(env_name('fetch_mode'))})")
     add("--log-level", help="critical, error, warning, info, debug or trace (default info; "
                             f"{_env(env_name('log_level'))})")
     add("--log-format", help=f"text or json (default text; {_env(env_name('log_format'))})")
@@ -147,7 +153,6 @@ def bind(host: str, port: int) -> socket.socket:
 
 def serve(args: argparse.Namespace) -> None:
     from . import logs
-    from .features.access_log import one_line_drops
 
     workers, server = _how_to_run(args)
     if server == "granian":
@@ -157,7 +162,7 @@ def serve(args: argparse.Namespace) -> None:
     settings, sources = _load(args)
     if (problem := refusal(settings, workers)) is not None:
         fail(problem)
-    handler = logs.configure(settings.log_level, settings.log_format, filters=[one_line_drops])
+    handler = logs.configure(settings.log_level, settings.log_format)
     try:  # workers bind their own sockets on the port: hold it without listening
         sock = reserve_port(settings.host, settings.port) if workers > 1 else bind(
             settings.host, settings.port)

@@ -64,6 +64,13 @@ SERVER_FIELDS: dict[str, dict[str, Any]] = {
     "log_format": {"type": "string", "enum": list(LOG_FORMATS),
                    "description": "text, or json (one object a line)"},
     "access_log": {"type": "boolean", "description": "one log line per request"},
+    "fetch_mode": {"type": "string", "enum": ["single", "shared"],
+                   "description": "outbound policy: single (loopback and private networks "
+                                  "allowed) or shared (refused)"},
+    "admin_token": {"type": "string",
+                    "description": "token every /__admin route but health and fixtures requires"},
+    "max_body_bytes": {"type": "integer", "minimum": 1,
+                       "description": "largest request body of a vendor that declares no cap"},
 }
 assert set(SERVER_FIELDS) == set(SERVER_KEYS)
 
@@ -105,7 +112,8 @@ def config_schema() -> dict[str, Any]:
                 **{name: pairs for name, spec in specs.items() if _signing(spec)}}},
             "fetch": {"type": "object", "additionalProperties": False, "properties": {
                 "allow_hosts": {**_STRINGS, "description": "hosts image URLs may name"},
-                "deny_hosts": {**_STRINGS, "description": "hosts image URLs may not name"}}},
+                "deny_hosts": {**_STRINGS, "description": "hosts image URLs may not name"},
+                "mode": {**SERVER_FIELDS["fetch_mode"]}}},
             "vendors": {"type": "object", "additionalProperties": False, "properties": {
                 name: vendor_table_schema(spec) for name, spec in specs.items()}},
             "faults": {"type": "array", "items": rule_schema(list(specs)),

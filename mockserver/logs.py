@@ -15,7 +15,7 @@ import json
 import logging
 import sys
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Mapping
 from datetime import datetime, timezone
 from typing import IO, Any
 
@@ -107,16 +107,13 @@ class LineSink:
         self.handler.flush()
 
 
-def configure(level: str = "info", fmt: str = "text", stream: IO[str] | None = None,
-              filters: Iterable[Callable[[logging.LogRecord], bool]] = ()) -> Handler:
+def configure(level: str = "info", fmt: str = "text", stream: IO[str] | None = None) -> Handler:
     """Send every log record, uvicorn's included, through one handler in one format."""
     logging.addLevelName(TRACE, "TRACE")
     # No format prints thread or process names; not collecting them makes every record cheaper.
     logging.logThreads = logging.logProcesses = logging.logMultiprocessing = False
     handler: Handler = logging.StreamHandler(stream or sys.stderr)
     handler.setFormatter(JsonFormatter() if fmt == "json" else TextFormatter())
-    for keep in filters:
-        handler.addFilter(keep)
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(LEVELS[level])

@@ -137,11 +137,13 @@ class PortraitMock(MockHandle):
 
     @property
     def http(self) -> Any:
-        """A synchronous `httpx.Client` on `base_url` (closed after the test)."""
+        """A synchronous `httpx.Client` on `base_url` (closed after the test); it sends the
+        admin token when the server has one."""
         if self._http is None:
             import httpx
 
-            self._http = httpx.Client(base_url=self.base_url, trust_env=False)
+            self._http = httpx.Client(base_url=self.base_url, trust_env=False,
+                                      headers=self.admin_headers)
         return self._http
 
     def drain_callbacks(self) -> None:

@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from . import __version__
+from .features.admin_guard import admin_warning
 from .settings import DEFAULT_DATA_DIR, Settings, env_name
 
 if TYPE_CHECKING:
@@ -19,8 +20,14 @@ WILDCARD_HOSTS = frozenset({"0.0.0.0", "::", ""})
 
 def banner(settings: Settings, providers: Sequence[Provider]) -> str:
     lines = [f"portrait-mockserver {__version__} listening on {settings.base_url}",
-             f"  store: {settings.store}   time scale: {settings.time_scale}",
-             f"  admin: {settings.base_url}/__admin/health   dashboard: {settings.base_url}/"]
+             f"  store: {settings.store}   time scale: {settings.time_scale}   "
+             f"outbound: {settings.fetch_mode} mode",
+             f"  admin: {settings.base_url}/__admin/health"
+             + ("   (token required: X-Admin-Token)" if settings.admin_token else "")
+             + f"   dashboard: {settings.base_url}/"]
+    warning = admin_warning(settings)
+    if warning:
+        lines.append(f"  {warning}")
     for provider in providers:
         hint = provider.setup_hint(settings.base_url)  # may span lines: indent them
         lines.append(f"  {provider.title}: " + hint.replace("\n", "\n      "))

@@ -39,17 +39,21 @@ class Settings:
     limits_enabled: bool = True
     journal_size: int = 5000
     journal_bytes: int = 32 * 1024 * 1024  # the journal's second bound (issue 15)
+    # Largest request body of a vendor that declares no cap, and of a request to no vendor.
+    max_body_bytes: int = 20 * 1024 * 1024
     validate_responses: bool = False
     vendors: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     faults: tuple[Mapping[str, Any], ...] = ()
     fetch_allow_hosts: tuple[str, ...] = ()
     fetch_deny_hosts: tuple[str, ...] = ()
+    fetch_mode: str = "single"  # outbound policy: "single" (one user) or "shared" (a team)
     config_path: str | None = None
     plugins: tuple[str, ...] = ()  # features to install, `package.module:function`
     # How `mockserver serve` logs (the app itself does not read these).
     log_level: str = "info"
     log_format: str = "text"
     access_log: bool = True
+    admin_token: str = ""  # required by /__admin routes (but health and fixtures) when set
 
     @property
     def base_url(self) -> str:
@@ -67,7 +71,7 @@ _FIELD_TYPES = {f.name: f.type for f in fields(Settings)}
 # Settings a `[server]` table and a MOCKSERVER_<NAME> variable may set.
 SERVER_KEYS = ("host", "port", "store", "time_scale", "public_url", "strict_auth",
                "limits_enabled", "journal_size", "validate_responses", "plugins", "log_level",
-               "log_format", "access_log")
+               "log_format", "access_log", "fetch_mode", "admin_token", "max_body_bytes")
 ENV_PREFIX = "MOCKSERVER_"
 CONFIG_ENV = f"{ENV_PREFIX}CONFIG"
 _TRUE, _FALSE = {"1", "true", "yes", "on"}, {"0", "false", "no", "off"}
@@ -141,6 +145,8 @@ def _from_config(doc: Mapping[str, Any], path: str) -> tuple[dict[str, Any], dic
     for key in ("allow_hosts", "deny_hosts"):
         if key in fetch:
             put(f"fetch_{key}", tuple(fetch[key]), f"[fetch] {key}")
+    if "mode" in fetch:
+        put("fetch_mode", str(fetch["mode"]), "[fetch] mode")
     return out, sources
 
 

@@ -167,6 +167,11 @@ class MockHandle:
         return [e for e in self.emulator.journal.entries()
                 if vendor in (None, e.vendor) and operation in (None, e.operation)]
 
+    def account_label(self, key: str) -> str | None:
+        """How the journal and the admin API show the account of `key` (its configured name,
+        or a masked label: never the key itself)."""
+        return self.emulator.account_label(key)
+
     @property
     def journal(self) -> Journal:
         return self.emulator.journal
@@ -219,6 +224,12 @@ class MockHandle:
     def auth_headers(self) -> dict[str, str]:
         """`Authorization` for the bearer vendors."""
         return {"Authorization": f"Bearer {self.api_key}"}
+
+    @property
+    def admin_headers(self) -> dict[str, str]:
+        """The admin token header, when the emulator has one (else nothing to send)."""
+        token = self.emulator.settings.admin_token
+        return {"X-Admin-Token": token} if token else {}
 
     def settings_env(self) -> dict[str, str]:
         """Environment variables for a child process (SDK base URLs, the test key)."""

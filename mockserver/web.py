@@ -19,6 +19,7 @@ from .core import jsonfast
 from .core.auth import KeyStatus
 from .core.errors import VendorError
 from .core.ids import uuid4
+from .core.limits import BadJSON, BodyTooLarge, ClientGone, read_body, strict_loads
 from .core.operations import OperationSpec
 from .core.runtime import Runtime
 
@@ -73,7 +74,10 @@ class Vendor(Protocol):
     def bad_json_message(self) -> str | None: ...
     @property
     def internal_error_code(self) -> str: ...
+    @property
+    def max_body_bytes(self) -> int: ...
 
+    def body_too_large(self) -> VendorError: ...
     def error_reply(self, error: VendorError, call: Call | None) -> Reply: ...
     def request_error(self, call: Call, errors: list[ValidationError]) -> VendorError: ...
 
@@ -103,11 +107,13 @@ class Call:
         return self.runtime.clock.now()
 
     def json(self) -> Any:
-        """The JSON body, or the vendor's bad-request error."""
+        """The JSON body, or the vendor's bad-request error (also for nesting deeper than
+        `core.limits.MAX_DEPTH` and for numbers that are not finite)."""
         try:
-            return jsonfast.loads(self.body)
-        except (ValueError, UnicodeDecodeError, RecursionError):
-            raise VendorError(self.provider.bad_request_code, self.provider.bad_json_message)
+            return strict_loads(self.body)
+        except BadJSON as bad:
+            raise VendorError(self.provider.bad_request_code, self.provider.bad_json_message,
+                              detail=str(bad)) from None
 
     def json_object(self) -> dict[str, Any]:
         """The JSON body, which must be an object, or the vendor's bad-request error."""
@@ -158,8 +164,18 @@ class Pipeline:
     async def run(self, provider: Vendor, operation: str, handler: Handler,
                   request: Request) -> Response:
         started = time.perf_counter()
-        call = Call(self.runtime, provider, operation, request, await request.body())
-        reply = await self._answer(call, handler)
+        call = Call(self.runtime, provider, operation, request, b"")
+        try:
+            call.body = await read_request_body(request, provider.max_body_bytes)
+        except ClientGone:  # nobody is left to answer: one line, no traceback
+            log.info("%s.%s: the client disconnected before sending its body",
+                     provider.name, operation)
+            return Response(status_code=400)
+        except BodyTooLarge as big:
+            call.note["body_too_large"] = {"limit": big.limit, "read": big.received}
+            reply = provider.error_reply(provider.body_too_large(), call)
+        else:
+            reply = await self._answer(call, handler)
         for reply_filter in self.reply_filters:
             reply = reply_filter(call, reply)
         if reply.streamed:
@@ -255,10 +271,36 @@ class Pipeline:
                 for name, spec in specs.items() for path in (spec.path, *spec.extra_paths)]
 
 
+_BODY_ERROR = "mockserver.body_error"  # scope key: why reading the body stopped
+
+
+async def read_request_body(request: Request, cap: int) -> bytes:
+    """The body, read at most `cap` bytes far (`core.limits.read_body`), then kept where
+    Starlette's `request.body()` and `request.form()` find it. BodyTooLarge past the cap (and
+    again on every later call: the stream was abandoned), ClientGone for a disconnect."""
+    failed: Exception | None = request.scope.get(_BODY_ERROR)
+    if failed is not None:
+        raise failed
+    cached: bytes | None = getattr(request, "_body", None)
+    if cached is not None:
+        if len(cached) > cap:
+            raise BodyTooLarge(cap, len(cached))
+        return cached
+    try:
+        body = await read_body(request.receive, cap, request.headers.get("content-length"))
+    except (BodyTooLarge, ClientGone) as error:
+        request.scope[_BODY_ERROR] = error
+        raise
+    request._body = body  # Starlette's own cache of the body (Request.body() sets it too)
+    return body
+
+
 def _loggable(body: bytes) -> Any:
+    """The body as the journal keeps it: parsed when it is JSON any door accepts, else the
+    start of its text (a body too deep or not finite would break every journal listing)."""
     if not body:
         return None
     try:
-        return jsonfast.loads(body)
-    except (ValueError, UnicodeDecodeError, RecursionError):
+        return strict_loads(body)
+    except BadJSON:
         return body[:2048].decode("utf-8", "replace")

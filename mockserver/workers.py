@@ -42,11 +42,11 @@ def worker_app() -> Any:
     settings were checked by the parent), in the same log format, with the access log."""
     from . import logs
     from .app import FEATURES, create_app
-    from .features.access_log import access_log, one_line_drops
+    from .features.access_log import access_log
     from .serving import with_access_log
 
     settings = settings_from_json(os.environ[SETTINGS_ENV])
-    handler = logs.configure(settings.log_level, settings.log_format, filters=[one_line_drops])
+    handler = logs.configure(settings.log_level, settings.log_format)
     return with_access_log(create_app(settings, features=(*FEATURES, access_log)), settings,
                            handler)
 

@@ -45,4 +45,5 @@ def test_the_readme_config_example_loads(tmp_path) -> None:
     assert settings.api_keys == ("sk-team-a", "sk-team-b")
     assert settings.credentials["tencent"]["AKIDteam"] == "team-secret"
     assert settings.vendor_option("dashscope", "submit_qps", None) == 2
-    assert settings.fetch_deny_hosts == ("169.254.*",)
+    assert settings.fetch_deny_hosts == ("10.0.0.0/8", "*.internal")
+    assert settings.fetch_mode == "single"

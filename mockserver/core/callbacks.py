@@ -35,7 +35,9 @@ from typing import Any, Protocol
 import httpx
 
 from .clock import Clock
+from .fairness import AccountSlots
 from .ids import uuid4
+from .netpolicy import GuardedTransport, OutboundPolicy, post_json
 from .schemas import SchemaRegistry
 from .store import Store
 from .tasks import Task
@@ -45,7 +47,8 @@ log = logging.getLogger("mockserver.callbacks")
 KIND = "callback"
 PENDING, DELIVERED, FAILED, DROPPED = "pending", "delivered", "failed", "dropped"
 STALL_RECHECK = 60.0  # emulated seconds between looks at a task that has no end time yet
-MAX_PARALLEL = 8  # concurrent POSTs; one slow receiver must not hold back every other task
+MAX_PARALLEL = 64  # concurrent POSTs in all
+PER_ACCOUNT = 4  # concurrent POSTs of one account: its slow receivers never stall the others
 QUEUE = "callback"
 LEASE_MARGIN = 15.0  # real seconds a claim outlives the attempt's timeout
 POLL_SECONDS = 0.25  # other instances schedule and release deliveries too
@@ -86,6 +89,8 @@ class CallbackHost(Protocol):
     def schemas(self) -> SchemaRegistry: ...
     @property
     def providers(self) -> Mapping[str, _Provider]: ...
+    @property
+    def outbound(self) -> OutboundPolicy: ...  # where a callback may be sent
 
 
 @dataclass(frozen=True)
@@ -116,7 +121,7 @@ class CallbackDispatcher:
         self._wake: asyncio.Event | None = None
         self._worker: asyncio.Task[None] | None = None
         self._client: httpx.AsyncClient | None = None
-        self._slots: asyncio.Semaphore | None = None
+        self._slots: AccountSlots | None = None
         self._generation = 0  # bumped by reset(): late attempts must not resurrect records
         # Fault injection: each check may name a reason to fail this delivery without a POST.
         self.delivery_faults: list[Callable[[dict[str, Any]], str | None]] = []
@@ -176,8 +181,10 @@ class CallbackDispatcher:
     async def start(self) -> None:
         self._loop = asyncio.get_running_loop()
         self._wake = asyncio.Event()
-        self._slots = asyncio.Semaphore(MAX_PARALLEL)
-        self._client = httpx.AsyncClient(trust_env=False)  # callbacks never go through a proxy
+        self._slots = AccountSlots(PER_ACCOUNT, MAX_PARALLEL)
+        # Callbacks never go through a proxy, and obey the outbound policy.
+        transport = GuardedTransport(self.host.outbound, MAX_PARALLEL)
+        self._client = httpx.AsyncClient(transport=transport, trust_env=False)
         self._resume()
         self._worker = asyncio.create_task(self._run(), name="callback-dispatcher")
 
@@ -290,7 +297,7 @@ class CallbackDispatcher:
 
     async def _deliver(self, record_id: str) -> None:
         assert self._slots is not None
-        async with self._slots:
+        async with self._slots.hold(self._account(record_id)):
             record = self.get(record_id)
             if record is None or record["status"] != PENDING:
                 self.host.store.due_remove(QUEUE, record_id)
@@ -300,6 +307,12 @@ class CallbackDispatcher:
             except Exception:  # never let one bad delivery kill the worker
                 log.exception("callback %s: delivery crashed", record_id)
                 self.host.store.due_remove(QUEUE, record_id)
+
+    def _account(self, record_id: str) -> str | None:
+        """The account whose task the delivery is for (its share of the senders)."""
+        record = self.get(record_id)
+        task = self.host.store.get_task(record["task_id"]) if record else None
+        return task.account if task else None
 
     # ---- one attempt ------------------------------------------------------------------------------
 
@@ -362,17 +375,9 @@ class CallbackDispatcher:
         assert self._client is not None
         started = time.perf_counter()
         data = json.dumps(body.payload, ensure_ascii=False).encode()
-        try:
-            answer = await self._client.post(url, content=data, timeout=timeout,
-                                             headers={"content-type": "application/json"})
-            status, error = answer.status_code, None
-        # Refused, reset, timed out, or a URL httpx cannot use (e.g. a host IDNA rejects): a
-        # failed attempt like any other, so the record moves on instead of staying pending.
-        except (httpx.HTTPError, httpx.InvalidURL, ValueError) as exc:
-            status, error = None, f"{type(exc).__name__}: {exc}".rstrip(": ")
-        ok = status is not None and 200 <= status < 300
-        return {"status_code": status, "error": error, "ok": ok,
-                "duration_ms": round((time.perf_counter() - started) * 1000, 3)}
+        attempt = await post_json(self._client, self.host.outbound, url, data, timeout)
+        attempt["duration_ms"] = round((time.perf_counter() - started) * 1000, 3)
+        return attempt
 
     def _settle(self, record: dict[str, Any], attempt: dict[str, Any], manual: bool) -> None:
         """Move the record on after an attempt: delivered, retried later, or given up."""
@@ -383,6 +388,9 @@ class CallbackDispatcher:
             return
         if manual or record["status"] != PENDING:
             return  # a failed manual try changes nothing about the automatic schedule
+        if attempt.get("refused"):  # the outbound policy will refuse every retry too
+            record.update(status=FAILED, next_attempt_at=None, reason=attempt["error"])
+            return
         policy = self.policy(record["vendor"])
         tries = sum(1 for a in record["attempts"] if not a["manual"])
         if tries >= policy.max_attempts:

@@ -34,8 +34,10 @@ class Clock:
     def __init__(
         self, scale: float = 1.0, offset: float = 0.0, wall: Callable[[], float] = time.time
     ) -> None:
-        if scale <= 0:
-            raise ValueError("time scale must be positive")
+        if not math.isfinite(scale) or scale <= 0:
+            raise ValueError("time scale must be a positive finite number")
+        if not math.isfinite(offset):
+            raise ValueError("the clock offset must be a finite number")
         self.scale = scale
         self._wall = wall
         self._origin = wall()
@@ -74,7 +76,7 @@ class Clock:
         self._listeners.append(listener)
 
     def advance(self, seconds: float) -> float:
-        if not math.isfinite(seconds) or seconds < 0:
+        if not math.isfinite(seconds) or seconds < 0:  # NaN would stop every task's clock
             raise ValueError("the clock only moves forward, by a finite number of seconds")
         if self._shared is not None:
             self._shared.add("clock_offset", seconds)  # the listener applies it here

@@ -3,8 +3,10 @@
 The vendors we emulate download the images a client names by URL, or decode the
 base64 it sends inline.  This module reproduces that step offline and safely:
 bodies are streamed and cut off at the caller's byte cap, redirects are followed
-by hand (so every hop is checked against the host policy), every failure becomes
-an :class:`ImageRejected` carrying a :class:`Problem`, and nothing ever raises a
+by hand, every URL and every connection is judged by the outbound policy
+(:mod:`mockserver.core.netpolicy`), each account gets its own share of the
+connection pool (:mod:`mockserver.core.fairness`), every failure becomes an
+:class:`ImageRejected` carrying a :class:`Problem`, and nothing ever raises a
 bare ``httpx`` or ``binascii`` error to the caller.
 
 :mod:`mockserver.core.images` re-exports everything public here; import from
@@ -17,16 +19,18 @@ import asyncio
 import base64
 import binascii
 import enum
-import fnmatch
 import functools
-import ipaddress
 import re
 import urllib.parse
 from collections import OrderedDict
 from collections.abc import Callable
+from contextvars import ContextVar
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, cached_property
 from typing import TYPE_CHECKING, Any, Protocol
+
+from .fairness import AccountSlots, ShareTimeout
+from .netpolicy import FETCH, REFUSED, SINGLE, GuardedTransport, OutboundPolicy, PolicyRefused
 
 if TYPE_CHECKING:  # imported on first download: httpx costs ~90 ms and 5 MB at start-up
     import httpx
@@ -39,7 +43,12 @@ __all__ = [
     "Problem",
     "check_ref",
     "contains_cjk",
+    "fetch_account",
 ]
+
+#: The account a download is made for; set by whoever starts the work for a task
+#: (`core.input_checks`), read by the fetcher to pick that account's share of the pool.
+fetch_account: ContextVar[str | None] = ContextVar("mockserver_fetch_account", default=None)
 
 
 class Problem(enum.Enum):
@@ -59,35 +68,59 @@ class Problem(enum.Enum):
     TOO_FEW_FACES = "too_few_faces"
 
 
-class ImageRejected(Exception):
-    """An image failed a vendor rule; ``problem`` says which, ``detail`` says how."""
+# What a tenant may be told about a download: never what a target answered or how it failed
+# (refused, reset, a status, a content type), or the mock becomes a port scanner.
+DOWNLOAD_FAILED_TEXT = "the image could not be downloaded"
+_PUBLIC = {Problem.DOWNLOAD_FAILED: DOWNLOAD_FAILED_TEXT, Problem.URL_FORBIDDEN: REFUSED,
+           Problem.TOO_MANY_BYTES: "the image exceeds the size limit"}
 
-    def __init__(self, problem: Problem, detail: str) -> None:
+
+class ImageRejected(Exception):
+    """An image failed a vendor rule; ``problem`` says which, ``detail`` says how (for the
+    operator), ``public`` what a tenant may be told (for download problems a fixed text)."""
+
+    def __init__(self, problem: Problem, detail: str, public: str | None = None) -> None:
         super().__init__(f"{problem.value}: {detail}")
         self.problem = problem
         self.detail = detail
+        self.public = public or _PUBLIC.get(problem, detail)
 
 
 @dataclass(frozen=True)
 class FetchPolicy:
-    """Which hosts may be fetched and how patiently.
+    """Which hosts may be fetched, how patiently, and how much of the pool one account gets.
 
-    ``allow_hosts``/``deny_hosts`` hold case-insensitive :mod:`fnmatch` globs
-    matched against the bare host name (no port).  Deny wins over allow; an empty
-    ``allow_hosts`` means any host.  Loopback hosts stay reachable even with a
-    non-empty allow list unless ``allow_loopback`` is false, because the emulator
-    mostly fetches its own fixture URLs.
+    ``allow_hosts``/``deny_hosts`` hold case-insensitive :mod:`fnmatch` globs or
+    CIDR ranges, matched against the normalised host and every address it
+    resolves to (see :mod:`mockserver.core.netpolicy`, which also states what
+    ``mode`` allows).  Deny wins over allow; an empty ``allow_hosts`` means any
+    host.  In single-user mode loopback hosts stay reachable even with a
+    non-empty allow list unless ``allow_loopback`` is false, because the
+    emulator mostly fetches its own fixture URLs.
     """
 
     allow_hosts: tuple[str, ...] = ()
     deny_hosts: tuple[str, ...] = ()
     allow_loopback: bool = True
+    mode: str = SINGLE
+    own_base_url: str = ""
+    max_connections: int = 100
+    #: Connections one account may hold at once (its share of ``max_connections``), and how
+    #: long its next download waits for one before it fails (that account's, nobody else's).
+    per_account_connections: int = 10
+    pool_timeout: float = 10.0
     connect_timeout: float = 10.0
     read_timeout: float = 10.0
     #: Wall-clock bound for one fetch including redirects; a server dripping one
     #: byte just inside ``read_timeout`` must not hold a task forever.
     total_timeout: float | None = 30.0
     max_redirects: int = 5
+
+    @cached_property
+    def rules(self) -> OutboundPolicy:
+        """The outbound policy these fields describe (shared with the callback dispatcher)."""
+        return OutboundPolicy(self.mode, self.allow_hosts, self.deny_hosts,
+                              self.allow_loopback, self.own_base_url)
 
 
 class ImageSource(Protocol):
@@ -142,33 +175,11 @@ def check_ref(
     _check_url_policy(ref, policy or FetchPolicy())
 
 
-def _is_loopback(host: str) -> bool:
-    if host == "localhost" or host.endswith(".localhost"):
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
 def _check_url_policy(url: str, policy: FetchPolicy) -> None:
     try:
-        parts = urllib.parse.urlsplit(url)
-        host = (parts.hostname or "").lower()
-    except ValueError as exc:  # e.g. malformed IPv6 literal or port
-        raise ImageRejected(Problem.URL_FORBIDDEN, f"malformed URL: {exc}") from None
-    if parts.scheme.lower() not in ("http", "https"):
-        raise ImageRejected(Problem.URL_FORBIDDEN, f"scheme {parts.scheme!r} is not allowed")
-    if not host:
-        raise ImageRejected(Problem.URL_FORBIDDEN, "URL has no host")
-    if any(fnmatch.fnmatchcase(host, g.lower()) for g in policy.deny_hosts):
-        raise ImageRejected(Problem.URL_FORBIDDEN, f"host {host!r} is denied by policy")
-    loopback = _is_loopback(host)
-    if loopback and not policy.allow_loopback:
-        raise ImageRejected(Problem.URL_FORBIDDEN, f"loopback host {host!r} is not allowed")
-    if policy.allow_hosts and not loopback:
-        if not any(fnmatch.fnmatchcase(host, g.lower()) for g in policy.allow_hosts):
-            raise ImageRejected(Problem.URL_FORBIDDEN, f"host {host!r} is not in the allow list")
+        policy.rules.check_url(url, FETCH)
+    except PolicyRefused as refused:
+        raise ImageRejected(Problem.URL_FORBIDDEN, refused.reason) from None
 
 
 def _decode_base64(text: str, max_bytes: int) -> bytes:
@@ -256,6 +267,7 @@ class ImageFetcher:
         self._cache_bytes = cache_bytes
         self._cached_total = 0
         self._inflight: dict[tuple[str, int], asyncio.Task[bytes]] = {}
+        self._slots: AccountSlots | None = None  # per-account shares, made in the loop
         self._loop: asyncio.AbstractEventLoop | None = None
         #: Number of HTTP GETs actually sent (redirect hops included); for tests.
         self.requests_sent = 0
@@ -301,6 +313,8 @@ class ImageFetcher:
                 self._hook_clients.clear()
                 self._inflight.clear()
             self._loop = loop
+            self._slots = AccountSlots(self.policy.per_account_connections,
+                                       self.policy.max_connections)
 
     def _settle(self, key: tuple[str, int], task: asyncio.Task[bytes]) -> None:
         self._inflight.pop(key, None)
@@ -340,18 +354,27 @@ class ImageFetcher:
         if self._shared_client is not None:
             return self._shared_client
         if self._own_client is None:
-            # trust_env=False keeps loopback fixture fetches away from any proxy.
-            self._own_client = httpx.AsyncClient(trust_env=False)
+            # trust_env=False keeps loopback fixture fetches away from any proxy; the guarded
+            # transport judges the address of every connection it opens.
+            transport = GuardedTransport(self.policy.rules, self.policy.max_connections)
+            self._own_client = httpx.AsyncClient(transport=transport, trust_env=False)
         return self._own_client
 
     async def _download(self, url: str, max_bytes: int) -> bytes:
+        """One download in the account's share of the pool. Every failure is an ImageRejected
+        whose public text says nothing of what the target answered."""
         import httpx
 
+        assert self._slots is not None
+        limit = self.policy.total_timeout
         try:
-            if self.policy.total_timeout is None:
+            async with self._slots.hold(fetch_account.get(), self.policy.pool_timeout), \
+                    asyncio.timeout(limit):
                 return await self._follow(url, max_bytes)
-            async with asyncio.timeout(self.policy.total_timeout):
-                return await self._follow(url, max_bytes)
+        except ShareTimeout as busy:
+            raise ImageRejected(Problem.DOWNLOAD_FAILED, f"download of {url}: {busy}") from None
+        except PolicyRefused as refused:  # a hop's address, judged as it was connected
+            raise ImageRejected(Problem.URL_FORBIDDEN, refused.reason) from None
         except TimeoutError:
             raise ImageRejected(Problem.DOWNLOAD_FAILED, f"download of {url} timed out") from None
         except httpx.TimeoutException as exc:
@@ -366,9 +389,8 @@ class ImageFetcher:
     async def _follow(self, url: str, max_bytes: int) -> bytes:
         import httpx
 
-        timeout = httpx.Timeout(
-            self.policy.read_timeout, connect=self.policy.connect_timeout
-        )
+        timeout = httpx.Timeout(self.policy.read_timeout, connect=self.policy.connect_timeout,
+                                pool=self.policy.pool_timeout)
         for _hop in range(self.policy.max_redirects + 1):
             _check_url_policy(url, self.policy)
             client = self._client_for(url)

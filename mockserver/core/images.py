@@ -141,6 +141,10 @@ class Inspection:
 
 _tls = threading.local()
 _OPENCV_IMPORT = threading.Lock()
+#: Images decoded at once, process-wide: each vendor caps the resolution (checked from the
+#: header, before decoding), and this caps how many such bitmaps exist at the same moment.
+DECODE_SLOTS = 2
+_DECODES = threading.BoundedSemaphore(DECODE_SLOTS)
 
 
 def load_opencv() -> tuple[Any, Any]:
@@ -356,7 +360,7 @@ def inspect(data: bytes, rules: ImageRules, *, detect_faces: bool = True) -> Ins
     if detect_faces:
         _cascade()  # a missing cascade is a setup error, not a corrupt image
     try:
-        with img:
+        with img, _DECODES:
             if detect_faces and fmt == "JPEG" and max(stored_size) > DETECT_LONG_SIDE:
                 # libjpeg can decode straight to a 1/2..1/8 scale grayscale:
                 # the whole stream is still read (corruption still surfaces)

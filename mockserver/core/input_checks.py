@@ -14,6 +14,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from .image_fetch import fetch_account
 from .store import Store
 from .tasks import Task
 
@@ -63,6 +64,7 @@ class InputChecks:
         task = self._store.get_task(task_id)
         if task is None:
             return
+        fetch_account.set(task.account)  # its downloads use the account's share of the pool
         verdict = await self._verdict(task)
         task = self._store.get_task(task_id) or task  # reload: a cancel may have landed meanwhile
         if verdict.failure and task.outcome == "succeeded":  # an injected failure wins

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import re
 import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -26,10 +25,13 @@ from email.parser import BytesParser
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs
 
+from .limits import BadJSON, strict_loads
+from .patterns import Matcher, linear_regex
+
 if TYPE_CHECKING:
     from .store import Store
 
-SECRET_HEADERS = {"authorization", "x-tc-token", "x-api-key", "cookie"}
+SECRET_HEADERS = {"authorization", "x-tc-token", "x-api-key", "cookie", "x-admin-token"}
 DEFAULT_MAX_BYTES = 32 * 1024 * 1024
 MAX_FIELD_BYTES = 64 * 1024  # a body or answer beyond this is kept as a preview
 PREVIEW_CHARS = 2048
@@ -92,17 +94,21 @@ def _bounded(doc: dict[str, Any], name: str) -> None:
 
 class Journal:
     def __init__(self, store: Store, size: int = 5000, max_bytes: int = DEFAULT_MAX_BYTES,
-                 *, batched: bool = False) -> None:
+                 *, batched: bool = False,
+                 label: Callable[[str | None], str | None] | None = None) -> None:
         self.store = store
         self.size = size
         self.max_bytes = max_bytes
         self.batched = batched  # shared stores: write in batches once start() ran
+        self._label = label  # accounts are journaled as labels, never as keys (core.labels)
         self._pending: list[tuple[str, int]] = []
         self._lock = threading.Lock()
         self._flusher: asyncio.Task[None] | None = None
 
     def record(self, **fields: Any) -> Entry:
         fields["headers"] = mask_headers(fields.get("headers", {}))
+        if self._label is not None:
+            fields["account"] = self._label(fields.get("account"))
         doc = {"id": 0, "task_id": None, "injected": False, "duration_ms": 0.0, "note": {},
                **fields}
         for name in ("body", "response"):
@@ -213,8 +219,8 @@ def request_document(content_type: str, body: bytes | str | None) -> Any:
     if kind == "multipart/form-data":
         return _multipart_fields(content_type, raw)
     try:
-        return json.loads(raw)
-    except (ValueError, UnicodeDecodeError):
+        return strict_loads(raw)  # never RecursionError, never a NaN the listings cannot encode
+    except BadJSON:
         return None
 
 
@@ -259,10 +265,10 @@ def parse_time(value: Any) -> float:
 def _status_matcher(value: Any) -> Callable[[int], bool]:
     """`429`, `"429"` or a class such as `"4xx"`."""
     text = str(value).strip().lower()
-    if len(text) == 3 and text[0].isdigit() and text[1:] == "xx":
+    if len(text) == 3 and text.isascii() and text[0].isdigit() and text[1:] == "xx":
         low = int(text[0]) * 100
         return lambda status: low <= status < low + 100
-    if isinstance(value, bool) or not text.isdigit():
+    if isinstance(value, bool) or not (text.isascii() and text.isdigit()) or len(text) > 3:
         raise ValueError(f"status must be a code such as 429 or a class such as 4xx, not {value!r}")
     return lambda status: status == int(text)
 
@@ -282,7 +288,7 @@ class EntryQuery:
     until: float | None = None
     method: str | None = None
     path: str | None = None
-    path_regex: re.Pattern[str] | None = None
+    path_regex: Matcher | None = None  # RE2: linear time, whatever the pattern
     body: Mapping[str, Any] = field(default_factory=dict)
     injected: bool | None = None
     near_miss: bool | None = None
@@ -298,8 +304,8 @@ class EntryQuery:
             raise ValueError("'body' must be an object of field path -> expected value")
         regex = doc.get("path_regex")
         try:
-            compiled = re.compile(str(regex)) if regex is not None else None
-        except re.error as error:
+            compiled = linear_regex(str(regex)) if regex is not None else None
+        except ValueError as error:
             raise ValueError(f"path_regex does not compile: {error}") from None
         return cls(
             exact={k: str(doc[k]) for k in _EXACT_FIELDS if doc.get(k) is not None},

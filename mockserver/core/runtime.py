@@ -15,6 +15,8 @@ from .callbacks import CallbackDispatcher
 from .clock import Clock
 from .image_fetch import FetchPolicy, ImageFetcher
 from .journal import Journal
+from .labels import AccountLabels
+from .limits import stored_offset
 from .ratelimit import RateLimiter
 from .schemas import SchemaRegistry
 from .shared import SharedState
@@ -35,24 +37,29 @@ class Runtime:
         # Clock, journal and limits live in the store, so every worker or instance on it
         # answers as one emulator (`core.shared`).
         self.shared = SharedState(self.store)
+        stored_offset(repr(self.shared.row["clock_offset"]), settings.store)  # refuse a NaN
         self.clock = Clock(settings.time_scale)
         self.clock.attach(self.shared)
         self.shared.on_reset(self._reset_local)  # a reset through any instance
         self.schemas = schemas or SchemaRegistry.shared()
+        self.auth = BearerAuth.configure(settings.strict_auth, settings.api_keys, settings.vendors)
+        # Accounts are shown as their configured names or as masked labels, never as keys.
+        self.account_label = AccountLabels(n for names in self.auth.accounts.values()
+                                           for n in names.values())
         self.journal = Journal(self.store, settings.journal_size, settings.journal_bytes,
-                               batched=is_shared(settings.store))
+                               batched=is_shared(settings.store), label=self.account_label)
         self.limiter = RateLimiter(self.store)
         self.engine = TaskEngine(self.clock, self.store)
-        self.auth = BearerAuth.configure(settings.strict_auth, settings.api_keys, settings.vendors)
         self.startup: list[Hook] = []
         self.shutdown: list[Hook] = []
         self.resetters: list[Callable[[], None]] = []
         self.schema_violations: list[dict[str, Any]] = []
         self.app: Any = None  # the ASGI app serving this runtime, set by the app factory
-        self.fetcher = ImageFetcher(
-            FetchPolicy(allow_hosts=settings.fetch_allow_hosts, deny_hosts=settings.fetch_deny_hosts),
-            transport_for=self._own_transport,
-        )
+        policy = FetchPolicy(allow_hosts=settings.fetch_allow_hosts,
+                             deny_hosts=settings.fetch_deny_hosts, mode=settings.fetch_mode,
+                             own_base_url=settings.base_url)
+        self.outbound = policy.rules  # image fetches and callbacks obey the same policy
+        self.fetcher = ImageFetcher(policy, transport_for=self._own_transport)
         self.callbacks: CallbackDispatcher  # built by the emulator, which knows the providers
         self._asgi_transport: httpx.ASGITransport | None = None
         self.shutdown.append(self.fetcher.aclose)

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import math
 import threading
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
@@ -31,10 +30,6 @@ class SharedState:
     def __init__(self, store: Store) -> None:
         self.store = store
         self.row: Row = store.state()
-        offset = self.row.get("clock_offset", 0.0)
-        if not math.isfinite(offset):
-            raise ValueError(f"the store's clock offset is {offset!r}, not a finite number: "
-                             "reset the store (POST /__admin/reset) or delete its file")
         self._listeners: list[Listener] = []
         self._lock = threading.Lock()
         self._tasks: list[asyncio.Task[None]] = []

@@ -9,7 +9,7 @@ Two parts: the `access_log` feature stamps each vendor call onto its ASGI scope 
 interceptor of the pipeline, so an injected answer carries its operation too), and the
 `AccessLog` middleware around the whole app times every request and writes the line. A
 connection dropped by a `drop` fault is one line with status `dropped`; uvicorn's report of
-the same exception is then left out (`one_line_drops`), so no traceback reaches the log.
+the same exception is then left out (`quiet_log`), so no traceback reaches the log.
 """
 from __future__ import annotations
 
@@ -106,16 +106,3 @@ def write_line(sink: Sink, scope: Scope, status: int | str, started: float,
     if note:
         text += f" ({note})"
     sink(text, {"access": fields})
-
-
-def one_line_drops(record: logging.LogRecord) -> bool:
-    """Log filter: the server's report of a dropped connection becomes one warning line, or
-    nothing when the access log already wrote that line."""
-    error = record.exc_info[1] if record.exc_info else None
-    if not isinstance(error, ConnectionDropped):
-        return True
-    if error.logged:
-        return False
-    record.msg, record.args, record.exc_info, record.exc_text = str(error), (), None, None
-    record.levelno, record.levelname = logging.WARNING, "WARNING"
-    return True

@@ -148,7 +148,7 @@ def parse_rule(doc: Mapping[str, Any], rule_id: str, providers: Mapping[str, Pro
         raise FaultError(f"unknown vendor {vendor!r}; known vendors: {sorted(providers)}")
     provider = providers[vendor]
     effect = doc.get("effect")
-    if effect not in EFFECTS:
+    if not isinstance(effect, str) or effect not in EFFECTS:
         raise FaultError(f"unknown effect {effect!r}; effects: {list(EFFECTS)}")
     if effect in DELIVERY_EFFECTS and doc.get("operation") is not None:
         raise FaultError(f"effect {effect!r} matches vendor, account and body, not 'operation'")
@@ -170,7 +170,7 @@ def _operation(value: Any, provider: Provider) -> str | None:
     if value is None:
         return None
     known = operation_names(provider)
-    if value not in known:
+    if not isinstance(value, str) or value not in known:  # a list is no name (nor hashable)
         raise FaultError(f"{provider.name} has no operation {value!r}; operations: {sorted(known)}")
     return str(value)
 

@@ -15,7 +15,6 @@ into an emulator and serves `/__admin/faults` (add, list, remove).
 """
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Mapping
 from contextvars import ContextVar
 from typing import Any
@@ -32,6 +31,7 @@ from ..core.tasks import Task, Timing
 from ..emulator import Emulator
 from ..providers.base import Provider
 from ..web import Call, Reply
+from .admin import read_json
 from .fault_rules import (
     DELIVERY_EFFECTS,
     REQUEST_EFFECTS,
@@ -41,6 +41,7 @@ from .fault_rules import (
     FaultRule,
     parse_rule,
 )
+from .quiet_log import quiet_server_logs
 
 # The call being answered, so a creation hook (which sees only the task) knows its operation.
 _current_call: ContextVar[Call | None] = ContextVar("mockserver_fault_call", default=None)
@@ -230,16 +231,16 @@ def install_faults(emulator: Emulator) -> list[BaseRoute]:
     emulator.callbacks.delivery_faults.append(faults.check_delivery)
     emulator.resetters.append(faults.reset)
     faults.load_standing(emulator.settings.faults)
+    quiet_server_logs(ConnectionDropped)  # an injected drop is logged as one line, not an ERROR traceback
     return fault_routes(faults)
 
 
 def fault_routes(faults: Faults) -> list[BaseRoute]:
 
     async def add(request: Request) -> Response:
-        try:
-            doc = json.loads(await request.body() or b"null")
-        except ValueError:
-            return JSONResponse({"error": "body is not valid JSON"}, 400)
+        doc = await read_json(request)
+        if isinstance(doc, Response):
+            return doc
         try:
             rule = faults.add(doc)
         except FaultError as error:

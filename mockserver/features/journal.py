@@ -19,14 +19,24 @@ from starlette.routing import BaseRoute, Route
 
 from .. import __version__
 from ..core.journal import Entry, EntryQuery, KnownRoute, closest_route, request_document
+from ..core.limits import BodyTooLarge, ClientGone
 from ..emulator import Emulator
-from ..web import Call, Reply, ReplyFilter
+from ..web import Call, Reply, ReplyFilter, read_request_body
+from .admin import read_json
 
 DEFAULT_LIMIT = 200
 
 
-def _query_from_params(request: Request) -> tuple[EntryQuery, int] | Response:
-    params: dict[str, Any] = dict(request.query_params)
+def _labelled(emulator: Emulator, doc: Mapping[str, Any]) -> dict[str, Any]:
+    """The pattern with its account as the journal keeps it (a key becomes its label)."""
+    found = dict(doc)
+    if isinstance(found.get("account"), str):
+        found["account"] = emulator.account_label(found["account"])
+    return found
+
+
+def _query_from_params(request: Request, emulator: Emulator) -> tuple[EntryQuery, int] | Response:
+    params: dict[str, Any] = _labelled(emulator, request.query_params)
     if "body" in params:  # `?body=parameters.style=x` is awkward; counting takes JSON bodies
         return JSONResponse({"error": "filter on body fields with POST /__admin/requests/count"}, 400)
     limit_text = params.pop("limit", str(DEFAULT_LIMIT))
@@ -43,7 +53,7 @@ def journal_routes(emulator: Emulator) -> list[BaseRoute]:
     emulator.pipeline.reply_filters.append(near_miss_filter(emulator))
 
     async def listing(request: Request) -> Response:
-        parsed = _query_from_params(request)
+        parsed = _query_from_params(request, emulator)
         if isinstance(parsed, Response):
             return parsed
         query, limit = parsed
@@ -52,21 +62,20 @@ def journal_routes(emulator: Emulator) -> list[BaseRoute]:
         return JSONResponse({"requests": entries, "count": len(entries)})
 
     async def count(request: Request) -> Response:
-        try:
-            doc = json.loads(await request.body() or b"{}")
-        except ValueError:
-            return JSONResponse({"error": "body is not valid JSON"}, 400)
+        doc = await read_json(request, {})
+        if isinstance(doc, Response):
+            return doc
         if not isinstance(doc, Mapping):
             return JSONResponse({"error": "body must be a JSON object (a request pattern)"}, 400)
         try:
-            query = EntryQuery.parse(doc)
+            query = EntryQuery.parse(_labelled(emulator, doc))
         except ValueError as error:
             return JSONResponse({"error": str(error)}, 400)
         await journal.settle()
         return JSONResponse({"count": len(journal.find(query))})
 
     async def har(request: Request) -> Response:
-        parsed = _query_from_params(request)
+        parsed = _query_from_params(request, emulator)
         if isinstance(parsed, Response):
             return parsed
         query, limit = parsed
@@ -170,8 +179,12 @@ def known_routes(emulator: Emulator, vendor: str | None = None) -> list[KnownRou
 
 async def record_near_miss(emulator: Emulator, vendor: str | None, request: Request,
                            status: int, response: Any) -> None:
-    """Journal a request that matched no route, naming the closest known route and why not."""
-    body = await request.body()
+    """Journal a request that matched no route, naming the closest known route and why not.
+    Its body is read only up to the server's max_body_bytes."""
+    try:
+        body = await read_request_body(request, emulator.settings.max_body_bytes)
+    except (BodyTooLarge, ClientGone):
+        body = b""
     headers = dict(request.headers)
     account = emulator.claimed_account(headers, vendor)
     closest = closest_route(request.method, request.url.path, headers,

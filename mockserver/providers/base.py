@@ -77,6 +77,20 @@ class Provider:
     def not_found_code(self) -> str:
         return self.spec.errors.not_found
 
+    @property
+    def max_body_bytes(self) -> int:
+        """The largest body this vendor takes (`max_body_bytes`: the vendor's, else the
+        server's)."""
+        configured = self.options.get("max_body_bytes")
+        return int(configured) if configured is not None else \
+            self.runtime.settings.max_body_bytes
+
+    def body_too_large(self) -> VendorError:
+        """The vendor's answer to a body over `max_body_bytes`."""
+        limit = self.spec.body_limit
+        return VendorError(limit.code or self.bad_request_code, limit.message,
+                           detail=f"the body is over {self.max_body_bytes} bytes")
+
     # --- routes -------------------------------------------------------------------------------
 
     def operations(self) -> tuple[OperationSpec, ...]:

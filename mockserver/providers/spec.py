@@ -57,6 +57,16 @@ class ErrorCodes:
 
 
 @dataclass(frozen=True)
+class BodyLimit:
+    """The largest request body a vendor takes, and its answer to a larger one. The pipeline
+    stops reading at the cap, so a larger body is never held whole."""
+
+    max_bytes: int | None = None  # None: the server's `max_body_bytes` (config [server])
+    code: str | None = None  # None: the vendor's bad-request code
+    message: str | None = None  # None: the catalogue's text
+
+
+@dataclass(frozen=True)
 class VendorSpec:
     name: str
     title: str
@@ -76,6 +86,7 @@ class VendorSpec:
     blocking_timeout: float | None = None  # real seconds a blocking call may wait; None: none
     callbacks: bool = False  # the vendor POSTs task results to a callback URL
     image_rules: Mapping[str, ImageRules] = field(default_factory=dict)
+    body_limit: BodyLimit = BodyLimit()
     task_failure_codes: tuple[str, ...] = ()  # failure codes that are not catalogue errors
     options: tuple[Option, ...] = ()  # the vendor's own `[vendors.<name>]` options
 
@@ -121,7 +132,10 @@ class VendorSpec:
     def _shared_options(self) -> list[Option]:
         found = [Option("result_ttl_seconds", NUMBER, self.result_ttl,
                         "emulated seconds a result file stays downloadable after the task ends",
-                        minimum=0)]
+                        minimum=0),
+                 Option("max_body_bytes", INTEGER, self.body_limit.max_bytes,
+                        "largest request body in bytes, refused while it is read (unset: "
+                        "the server's max_body_bytes)", minimum=1)]
         if "bearer" in self.security_schemes:
             found.append(Option("accounts", TABLE, None, "named accounts whose keys share "
                                 "tasks and limits: name = [key, ...]"))

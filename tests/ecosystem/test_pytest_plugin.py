@@ -208,7 +208,8 @@ def test_tencent_sdk(portrait_mock):
         assert error.get_code() == "FailedOperation.JobNotExist"
     else:
         raise AssertionError("an unknown job must fail")
-    assert portrait_mock.requests("tencent")[0].account == portrait_mock.tencent_secret[0]
+    assert portrait_mock.requests("tencent")[0].account == portrait_mock.account_label(
+        portrait_mock.tencent_secret[0])
 ''')
     result.assert_outcomes(passed=2)
 

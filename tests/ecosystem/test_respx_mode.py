@@ -83,7 +83,7 @@ async def test_tencent_async_sdk_with_production_settings(inproc: InProcessMock)
     with pytest.raises(TencentCloudSDKException) as raised:
         await client.QueryGlamPicJob(query)
     assert raised.value.get_code() == "FailedOperation.JobNotExist"  # the signature passed
-    assert inproc.requests("tencent")[0].account == inproc.tencent_secret[0]
+    assert inproc.requests("tencent")[0].account == inproc.account_label(inproc.tencent_secret[0])
 
 
 def test_other_hosts_pass_through_to_the_network(inproc: InProcessMock) -> None:

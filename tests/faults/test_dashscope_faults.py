@@ -7,6 +7,7 @@ from typing import Any
 import httpx
 import pytest
 
+from mockserver.core.labels import mask
 from mockserver.features.faults import ConnectionDropped
 
 pytestmark = pytest.mark.anyio
@@ -161,7 +162,7 @@ async def test_drop_closes_the_connection_without_an_answer(mock) -> None:
     assert (await post_job(mock)).status_code == 200  # the rule was spent
     dropped = (await journal(mock, injected="true"))[0]
     assert dropped["status"] == 0 and dropped["response"] is None
-    assert dropped["operation"] == "gen_potrait" and dropped["account"] == "sk-alice"
+    assert dropped["operation"] == "gen_potrait" and dropped["account"] == mask("sk-alice")
 
 
 async def test_latency_and_error_combine(mock) -> None:

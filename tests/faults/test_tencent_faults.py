@@ -15,6 +15,7 @@ from tencentcloud.common.exception.tencent_cloud_sdk_exception import TencentClo
 from tencentcloud.common.profile.client_profile import ClientProfile
 from tencentcloud.common.profile.http_profile import HttpProfile
 
+from mockserver.core.labels import mask
 from mockserver.features.faults import ConnectionDropped
 from mockserver.providers.tencent.signing import sign_request
 from mockserver.settings import Settings
@@ -118,7 +119,7 @@ async def test_unknown_action_is_invalid_action_and_a_journaled_near_miss(mock) 
     assert response["Error"]["Code"] == "InvalidAction"
     entry = (await mock.client.get("/__admin/requests", params={"near_miss": "true"})).json()
     miss = entry["requests"][0]
-    assert miss["vendor"] == "tencent" and miss["account"] == "AKIDmock"
+    assert miss["vendor"] == "tencent" and miss["account"] == mask("AKIDmock")
     assert miss["note"]["near_miss"]["operation"] == "SubmitGlamPicJob"
     assert miss["note"]["near_miss"]["reason"] == (
         "header X-TC-Action is 'SubmitGlamPicJobs', expected 'SubmitGlamPicJob'")

@@ -48,8 +48,10 @@ PROBLEM_ERRORS: dict[Problem, tuple[str, str]] = {
     Problem.DECODE_FAILED: INVALID_IMAGE,
     Problem.UNSUPPORTED_FORMAT: INVALID_IMAGE,
 }
-#: Common web formats, 10 MB cap (INFERRED), merely decodable.
-INPUT_RULES = ImageRules(formats=COMMON_WEB_FORMATS, max_bytes=10 * MiB, name="acedata input")
+#: Common web formats, 10 MB and 4096x4096 caps (both INFERRED: the docs state none; the
+#: resolution cap is the stated one that bounds decoding, refused from the header alone).
+INPUT_RULES = ImageRules(formats=COMMON_WEB_FORMATS, max_bytes=10 * MiB, max_width=4096,
+                         max_height=4096, name="acedata input")
 PLATFORM_PATH = "/image/"  # seed 000's generate example sends such an item
 PLACEHOLDER_HOSTS = ("example.com", "*.example.com", "example.net", "*.example.net",
                      "example.org", "*.example.org", "*.example")

@@ -10,7 +10,7 @@ from ...core.tasks import State, Task
 from ...web import Call, Reply
 from ..base import Provider, ResultFile
 from ..options import INTEGER, NUMBER, STRING, STRINGS, Option
-from ..spec import DAY, ErrorCodes, TimingDefaults, VendorSpec
+from ..spec import DAY, BodyLimit, ErrorCodes, TimingDefaults, VendorSpec
 from .inputs import INPUT_RULES, PLACEHOLDER_HOSTS, verdict
 from .models import final_body, task_record
 
@@ -34,6 +34,9 @@ SPEC = VendorSpec(
     blocking_timeout=300.0,  # real seconds a blocking generate may wait (INFERRED)
     callbacks=True,
     image_rules={"input": INPUT_RULES},
+    # No cap is documented: the server's max_body_bytes (20 MiB by default: an image or two in
+    # base64) and an HTTP 413 in the vendor's envelope are INFERRED.
+    body_limit=BodyLimit(None, "request_too_large"),
     options=(
         Option("photos_per_task", INTEGER, 2, "photos per finished task (both documented "
                "results hold two)", minimum=1),

@@ -10,7 +10,7 @@ from ...core.tasks import State, Task
 from ...web import Call, Reply
 from ..base import Provider, ResultFile
 from ..options import STRING, STRINGS, Option, OptionError
-from ..spec import DAY, ErrorCodes, TimingDefaults, VendorSpec
+from ..spec import DAY, BodyLimit, ErrorCodes, TimingDefaults, VendorSpec
 from .inputs import ALGO_ERROR, FACE_PROBLEM_CODE, TEMPLATE_RULES, USER_RULES, verdict
 from .models import DEFAULT_SIZE, PortraitJob, Wording
 
@@ -42,6 +42,11 @@ SPEC = VendorSpec(
     rates={"submit": 2, "query": 20, "list": 20, "cancel": 20},
     result_ttl=DAY,  # result URLs live 24 hours (documented)
     image_rules={"user": USER_RULES, "template": TEMPLATE_RULES},
+    # [3P] DashScope's gateway answered "Exceeded limit on max bytes to request body : 6291456"
+    # with HTTP 400 (a third-party log of its compatible-mode API); that this endpoint has the
+    # same 6 MiB gateway, and the code InvalidParameter, are INFERRED.
+    body_limit=BodyLimit(6 * 1024 * 1024, "InvalidParameter",
+                         "Exceeded limit on max bytes to request body : 6291456"),
     options=(
         Option("sizes", STRINGS, (DEFAULT_SIZE,), "accepted parameters.size values"),
         Option("face_error_code", STRING, FACE_PROBLEM_CODE,

@@ -41,8 +41,14 @@ SOURCE_KIND = "gptge.source"
 LOST_SOURCE_INFO = "The source image is no longer available."
 
 
-def _failure(state: int, err_info: str) -> dict[str, Any]:
-    return {"state": state, "err_info": err_info}
+def _failure(state: int, err_info: str, detail: str | None = None) -> dict[str, Any]:
+    """`err_info` is the tenant's; `detail` (the operator's, in the task's input_problem) may
+    name what a download target answered, which a tenant must never learn."""
+    return {"state": state, "err_info": err_info, "detail": detail or err_info}
+
+
+def _rejected(rejected: ImageRejected) -> dict[str, Any]:
+    return _failure(problem_state(rejected.problem), rejected.public, rejected.detail)
 
 
 def render_source(data: bytes, params: dict[str, Any]) -> dict[str, Any]:
@@ -70,7 +76,7 @@ def render_source(data: bytes, params: dict[str, Any]) -> dict[str, Any]:
             photo = render_id_photo(source, face, width, height, params["format"],
                                     params["bg_color"])
     except ImageRejected as rejected:
-        return _failure(problem_state(rejected.problem), rejected.detail)
+        return _rejected(rejected)
     except NoFaceFound as exc:  # only if the renderer ever disagrees with the check
         return _failure(STATE_FAILED, str(exc))
     except (OSError, ValueError, SyntaxError) as exc:  # hostile input the checks let through
@@ -92,7 +98,7 @@ async def download(fetcher: ImageSource, url: str) -> tuple[bytes | None, dict[s
     try:
         data = await fetcher.fetch(url, MAX_IMAGE_BYTES)
     except ImageRejected as rejected:
-        return None, _failure(problem_state(rejected.problem), rejected.detail)
+        return None, _rejected(rejected)
     return data, {"download_ms": round((time.perf_counter() - started) * 1000)}
 
 
@@ -118,7 +124,8 @@ class Processing:
         facts = self.record(task.id) or await self._process(task)
         if facts["state"] == STATE_DONE:
             return Verdict()
-        return Verdict((str(facts["state"]), facts["err_info"]), detail=facts["err_info"])
+        return Verdict((str(facts["state"]), facts["err_info"]),
+                       detail=facts.get("detail") or facts["err_info"])
 
     async def _process(self, task: Task) -> dict[str, Any]:
         params = task.data

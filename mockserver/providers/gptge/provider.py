@@ -15,7 +15,7 @@ from ...core.tasks import State, Task
 from ...web import Call, Reply
 from ..base import Provider, ResultFile
 from ..options import NUMBER, Option
-from ..spec import ErrorCodes, TimingDefaults, VendorSpec
+from ..spec import BodyLimit, ErrorCodes, TimingDefaults, VendorSpec
 from .jobs import Processing
 from .models import FAILURE_STATES, IDPHOTO_RULES, STATE_DONE, finished_view, succeeded
 
@@ -38,6 +38,9 @@ SPEC = VendorSpec(
     blocking_timeout=300.0,  # real seconds a sync=1 call waits (INFERRED)
     callbacks=True,
     image_rules={"source": IDPHOTO_RULES},
+    # DOC: uploads up to 15 MB, HTTP 413 past it (PicWish /states); the 1 MB allowance for the
+    # form's other fields and boundaries is INFERRED.
+    body_limit=BodyLimit(16 * 1024 * 1024, "file_too_large"),
     # Fault injection's `fail_task` codes: the documented negative PicWish states.
     task_failure_codes=tuple(str(s) for s in sorted(FAILURE_STATES)),
     options=(Option("processing_timeout_seconds", NUMBER, 30.0,

@@ -7,6 +7,7 @@ declares. Flattening follows the official SDK (`AbstractClient._format_params`).
 """
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
@@ -26,6 +27,8 @@ PAIR_MESSAGE = "Url key and value should be splited by `=`."
 # capture of a v1 request, `Nonce`; vendors-2026-12.md TC-6). Used for every such conversion.
 TYPE_MESSAGE = "Parameter `{name}` type error."
 _INTEGER = re.compile(r"[+-]?[0-9]+")
+MAX_NUMBER_CHARS = 64  # INFERRED: longer digit strings are no 64-bit number
+MAX_KEY_PARTS = 16  # INFERRED: parts of a flattened name (FaceInfos.0.ImageUrls.0 has 4)
 _NUMBER = re.compile(r"[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?")
 
 
@@ -67,11 +70,16 @@ def flatten(params: Any, prefix: str = "") -> list[tuple[str, str]]:
             for pair in flatten(value, f"{prefix}.{key}" if prefix else str(key))]
 
 
+def _is_index(key: str) -> bool:
+    """An array index: ASCII digits ("²".isdigit() is true too), few enough to be one."""
+    return key.isascii() and key.isdigit() and len(key) <= 6
+
+
 def _listify(node: Any, name: str) -> Any:
     if not isinstance(node, dict):
         return node
     items = {k: _listify(v, f"{name}.{k}" if name else k) for k, v in node.items()}
-    if items and all(k.isdigit() for k in items):
+    if items and all(_is_index(k) for k in items):
         indexes = sorted(int(k) for k in items)
         if indexes != list(range(len(indexes))):
             raise TencentError("InvalidParameter", param=name or ".".join(items),
@@ -85,6 +93,9 @@ def unflatten(pairs: Iterable[tuple[str, str]]) -> dict[str, Any]:
     root: dict[str, Any] = {}
     for key, raw in pairs:
         parts = key.split(".")
+        if len(parts) > MAX_KEY_PARTS:  # the schemas nest 4 deep; deeper only costs stack
+            raise TencentError("InvalidParameter", param=key[:80],
+                               detail=f"a parameter name of {len(parts)} parts")
         node = root
         for depth, part in enumerate(parts):
             last = depth == len(parts) - 1
@@ -113,9 +124,13 @@ def _scalar(raw: str, kind: Any, name: str) -> Any:
     """One flattened string as the declared JSON type. INFERRED: the gateway's exact rules are
     not documented; integers are decimal digits, numbers decimal literals, booleans
     true/false in any case."""
+    if kind in ("integer", "number") and len(raw) > MAX_NUMBER_CHARS:
+        raise TencentError("InvalidParameter", TYPE_MESSAGE.format(name=name),
+                           detail=f"{name} is {len(raw)} characters, too long for a {kind}")
     if kind == "integer" and _INTEGER.fullmatch(raw):
         return int(raw)
-    if kind == "number" and _NUMBER.fullmatch(raw):
+    if kind == "number" and _NUMBER.fullmatch(raw) and (
+            _INTEGER.fullmatch(raw) or math.isfinite(float(raw))):  # 1e400 is no number
         return int(raw) if _INTEGER.fullmatch(raw) else float(raw)
     if kind == "boolean" and raw.lower() in ("true", "false"):
         return raw.lower() == "true"

@@ -16,6 +16,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
 
+from ...core.limits import BodyTooLarge, ClientGone
+from ...web import read_request_body
 from . import signing, signing_v1
 from .flat import parse_form
 from .models import TencentError
@@ -165,10 +167,14 @@ def language(call: Call) -> str | None:
             or v1_param(call.request, call.body, "Language"))
 
 
-async def action_name(request: Request) -> str:
-    """The action a request names, before anything is checked: for fault rules and the journal."""
+async def action_name(request: Request, max_bytes: int) -> str:
+    """The action a request names, before anything is checked: for fault rules and the journal.
+    A form body is read at most `max_bytes` far (the pipeline then answers a larger one)."""
     action = request.headers.get("x-tc-action")
     if action is None:
-        body = await request.body() if _is_form(request) else b""
+        try:
+            body = await read_request_body(request, max_bytes) if _is_form(request) else b""
+        except (BodyTooLarge, ClientGone):
+            body = b""
         action = v1_param(request, body, "Action")
     return action or ""

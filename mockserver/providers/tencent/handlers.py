@@ -1,16 +1,16 @@
 """The API 3.0 gateway at `/` and one function per GlamPic action.
 
-Every request: protocol -> body size -> signature (TC3 or v1, see gateway.py) ->
+Every request: body size (the pipeline, while reading) -> protocol -> signature (TC3 or v1, see gateway.py) ->
 version/action/region -> rate limit -> parameters -> action. Every answer is HTTP 200 (errors
 too), rendered by the provider.
 """
 from __future__ import annotations
 
-import json
 from collections.abc import Awaitable, Callable, Mapping
 from typing import TYPE_CHECKING, Any, cast
 
 from ...core.input_checks import mark_pending
+from ...core.limits import BadJSON, strict_loads
 from ...web import Call, Reply
 from . import flat, gateway, models, signing
 from .models import TencentError
@@ -57,9 +57,9 @@ def read_params(call: Call, signed: gateway.Authenticated, action: str) -> dict[
         return flat.coerce(flat.unflatten(signed.fields), schema, call.runtime.schemas)
     if not call.body.strip():
         return {}
-    try:
-        params = json.loads(call.body)
-    except (ValueError, UnicodeDecodeError, RecursionError):  # RecursionError: absurd nesting
+    try:  # bounded nesting, finite numbers only (a NaN would pass every range check)
+        params = strict_loads(call.body)
+    except BadJSON:
         params = None
     if not isinstance(params, dict):
         raise TencentError("InvalidParameter", "The request body is not a valid JSON object.")
@@ -70,8 +70,6 @@ async def api(call: Call) -> Reply:
     """Every request to `/` comes here; the action handler answers the rest."""
     if call.request.method not in ("GET", "POST"):
         raise TencentError("UnsupportedProtocol")
-    if len(call.body) > _provider(call).max_body_bytes:
-        raise TencentError("FailedOperation.RequestEntityTooLarge")
     provider = _provider(call)
     signed = gateway.authenticate(call, provider)
     action = resolve_action(signed.common, provider.regions)
@@ -119,7 +117,7 @@ async def query(call: Call, params: dict[str, Any]) -> Reply:
 ACTIONS: dict[str, ActionHandler] = {"SubmitGlamPicJob": submit, "QueryGlamPicJob": query}
 
 
-async def operation_of(request: Request) -> str:
+async def operation_of(request: Request, max_bytes: int) -> str:
     """The operation name fault rules and the journal see: the action, if it is emulated."""
-    action = await gateway.action_name(request)
+    action = await gateway.action_name(request, max_bytes)
     return action if action in ACTIONS else models.GATEWAY

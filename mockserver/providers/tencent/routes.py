@@ -17,7 +17,7 @@ def routes(provider: Provider, pipeline: Pipeline) -> list[BaseRoute]:
     async def endpoint(request: Request) -> Response:
         # Name the operation before interceptors run, so faults and the journal can match it
         # (X-TC-Action for TC3, the Action parameter for signature v1).
-        operation = await handlers.operation_of(request)
+        operation = await handlers.operation_of(request, provider.max_body_bytes)
         return await pipeline.run(provider, operation, handlers.api, request)
 
     return [Route("/", endpoint, methods=METHODS, name=f"{provider.name}.api")]

@@ -205,10 +205,12 @@ def _timestamp(headers: Mapping[str, str]) -> int:
     raw = headers.get("x-tc-timestamp")
     if raw is None:
         raise SignatureError("MissingParameter", "X-TC-Timestamp header missing", "Timestamp")
-    if not raw.strip().isdigit():
-        raise SignatureError("InvalidParameter", f"X-TC-Timestamp {raw!r} is not an integer",
-                             "Timestamp")
-    return int(raw)
+    digits = raw.strip()
+    # ASCII digits only ("²".isdigit() is true), and few enough for int() (4300 at most).
+    if not (digits.isascii() and digits.isdigit()) or len(digits) > 4000:
+        raise SignatureError("InvalidParameter", f"X-TC-Timestamp {raw[:40]!r} is not an "
+                             "integer", "Timestamp")
+    return int(digits)
 
 
 def _check_signed_headers(signed: Sequence[str], headers: Mapping[str, str]) -> None:

@@ -104,7 +104,7 @@ def encode(fields: Mapping[str, str]) -> str:
 def _integer(params: Mapping[str, str], name: str, minimum: int) -> int:
     """Timestamp (an integer) and Nonce (a positive integer) [DOC common parameters]."""
     raw = params[name]
-    if not (raw.isascii() and raw.isdigit()) or int(raw) < minimum:
+    if not (raw.isascii() and raw.isdigit()) or len(raw) > 4000 or int(raw) < minimum:
         raise SignatureError("InvalidParameter", f"{name}={raw[:40]!r} is not an integer "
                              f">= {minimum}", name, message=TYPE_MESSAGE.format(name=name))
     return int(raw)

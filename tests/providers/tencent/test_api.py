@@ -8,6 +8,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from PIL import Image
 
+from mockserver.core.labels import mask
 from mockserver.settings import Settings
 from mockserver.testing import fixture_url
 
@@ -162,7 +163,7 @@ async def test_journal_names_the_action_and_masks_the_signature(api, mock) -> No
     journal = (await mock.client.get("/__admin/requests", params={"vendor": "tencent"})).json()
     entry = journal["requests"][0]
     assert (entry["operation"], entry["account"], entry["task_id"]) == (
-        "SubmitGlamPicJob", "AKIDmock", job_id)
+        "SubmitGlamPicJob", mask("AKIDmock"), job_id)  # a label, never the key
     assert "Signature=" not in entry["headers"]["authorization"]
 
 
