@@ -20,6 +20,7 @@ from .emulator import Emulator
 from .features import Feature
 from .features.admin import admin_routes
 from .features.callbacks import callback_routes
+from .features.credentials import credential_routes
 from .features.faults import install_faults
 from .features.journal import journal_routes, record_near_miss
 from .features.openapi import openapi_routes
@@ -27,7 +28,7 @@ from .features.results import result_routes
 from .settings import Settings
 
 FEATURES: tuple[Feature, ...] = (result_routes, admin_routes, journal_routes, callback_routes,
-                                 install_faults, openapi_routes)
+                                 install_faults, openapi_routes, credential_routes)
 ANY_METHOD = ["GET", "POST", "PUT", "DELETE", "PATCH"]
 
 

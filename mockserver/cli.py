@@ -35,6 +35,10 @@ def _parser() -> argparse.ArgumentParser:
     spec.add_argument("--vendor", action="append", help="only this vendor (repeatable)")
     spec.add_argument("--out", default="openapi", help="directory to write into (default ./openapi)")
     spec.add_argument("--base-url", help="also list this running mock under `servers`")
+    # The contract kit's commands: their options belong to the kit (`contract_tests/cli.py`,
+    # `contract_tests/proxy.py`), which is imported only when one of them runs.
+    for name, text in KIT_COMMANDS.items():
+        commands.add_parser(name, help=text, add_help=False)
     return parser
 
 
@@ -80,7 +84,27 @@ def write_openapi(args: argparse.Namespace) -> None:
         print(path)
 
 
+KIT_COMMANDS = {"contract": "check a running mock or a live vendor against the contract "
+                            "(the [contract] extra; --help for its options)",
+                "proxy": "forward an app's traffic to a vendor and check every answer "
+                         "(the [contract] extra; --help for its options)"}
+
+
+def run_kit_command(name: str, argv: list[str]) -> None:
+    """Hand the command line to the contract kit, imported now (never at import time)."""
+    try:
+        from contract_tests.cli import main as contract
+        from contract_tests.proxy import main as proxy
+    except ImportError as error:
+        sys.exit(f"mockserver {name}: the contract kit needs its extra: pip install "
+                 f"'portrait-mockserver[contract]' ({error})")
+    sys.exit({"contract": contract, "proxy": proxy}[name](argv))
+
+
 def main(argv: Sequence[str] | None = None) -> None:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv and argv[0] in KIT_COMMANDS:
+        run_kit_command(argv[0], argv[1:])
     args = _parser().parse_args(argv)
     if args.command == "serve":
         serve(args)
