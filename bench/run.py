@@ -5,7 +5,8 @@
 
 Sections: throughput (wrk against the floor, interleaved), gc (collector settings against
 the tail: gc_tuning.py), startup (start-up, RSS, first image request), scale (stored tasks,
-limits on), pipeline (the image scripts bench_images.py and bench_idphoto.py). Loopback only; every load run stops by itself.
+limits on), pipeline (the image scripts bench_images.py and bench_idphoto.py), contract (the
+contract kit's run times: contract.py). Loopback only; every load run stops by itself.
 `MOCKSERVER_BENCH_SECONDS` sets the default of `--seconds`.
 """
 from __future__ import annotations
@@ -22,13 +23,14 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+import contract  # noqa: E402
 import gc_tuning  # noqa: E402
 import scale  # noqa: E402
 import startup  # noqa: E402
 import throughput  # noqa: E402
 from servers import HERE  # noqa: E402
 
-SECTIONS = ("throughput", "gc", "startup", "scale", "pipeline")
+SECTIONS = ("throughput", "gc", "startup", "scale", "pipeline", "contract")
 
 
 def options(argv: list[str] | None) -> argparse.Namespace:
@@ -101,6 +103,10 @@ def main(argv: list[str] | None = None) -> int:
     if "pipeline" in chosen:
         print("\nimage pipeline (in-process)", flush=True)
         report["pipeline"] = pipeline(1.0 if opts.quick else 3.0)
+    if "contract" in chosen:
+        vendors = ("dashscope",) if opts.quick else contract.VENDORS
+        report["contract"] = contract.run(1, vendors, whole=not opts.quick)
+        contract.print_result(report["contract"])
     report["load_average_end"] = os.getloadavg()
     opts.out.mkdir(parents=True, exist_ok=True)
     path = opts.out / f"bench-{today.strftime('%Y%m%d-%H%M%S')}.json"

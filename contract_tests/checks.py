@@ -65,6 +65,11 @@ class Context:
 
 Check = Callable[[Context, Exchange], "Problem | None"]
 CHECKS: dict[str, Check] = {}
+# The behavioural checks the tests make beyond these (their findings carry these names).
+BEHAVIOUR_CHECKS = ("task_id", "lifecycle", "account_isolation", "batch", "own_task_visible",
+                    "cancel_takes_effect", "cancel_refused_wrongly", "unknown_task",
+                    "unknown_path", "task_ends", "state_coverage", "throttling_ends",
+                    "callback_delivered", "callback_schema", "callback_body")
 
 
 def check(function: Check) -> Check:

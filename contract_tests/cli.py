@@ -26,8 +26,8 @@ from .targets import TargetError, probe
 
 HERE = Path(__file__).resolve().parent
 # Fast, decisive tests first; the kit's own unit tests (test_kit.py) are not part of a check.
-SUITE = ("test_schemas.py", "test_refusals.py", "test_operations.py", "test_callbacks.py",
-         "test_states.py", "test_lifecycle.py")
+SUITE = ("test_schemas.py", "test_refusals.py", "test_operations.py", "test_states.py",
+         "test_callbacks.py", "test_lifecycle.py")
 STATIC = "contract"  # the progress group of tests that read the contract files only
 # Plugins of a development install that the kit does not use (start-up time).
 UNUSED_PLUGINS = ("schemathesis", "respx", "anyio", "portrait_mockserver", "cacheprovider")

@@ -85,6 +85,16 @@ class Tour:
                 check_batch_isolation(adapter, self.other, [task])
             if adapter.supports_list:
                 check_list_isolation(adapter, self.other, {task})
+        if adapter.supports_batch:
+            unknown = adapter.unknown_task_id()
+            ex = adapter.poll_many(self.owner, [task, unknown])
+            adapter.verify(adapter.poll_op, ex)
+            listed = set(adapter.batch_records(ex))
+            if listed != {task}:
+                adapter.fail(adapter.poll_op, "batch", "a batch query of one own task and one "
+                             "unknown id did not list exactly the own task", ex,
+                             expected=f"records for [{task}]", got=f"records for {sorted(listed)}")
+            adapter.passed(adapter.poll_op, "batch")
         if adapter.supports_list and adapter.list_op is not None:
             ex = adapter.list_tasks(self.owner)
             adapter.verify(adapter.list_op, ex)
@@ -116,8 +126,14 @@ class Tour:
     def cancel_at_once(self, task: str) -> None:
         adapter = self.adapter
         assert adapter.cancel_op is not None
+        before = self.seen.get(task)
         ex = adapter.cancel(self.owner, task)
         adapter.verify(adapter.cancel_op, ex)
+        if not adapter.cancel_acknowledged(ex) and before in adapter.cancelable_states:
+            adapter.fail(adapter.cancel_op, "cancel_refused_wrongly", "cancel was refused "
+                         f"while the task was still {before}", ex,
+                         expected=f"cancel accepted in {sorted(adapter.cancelable_states)}",
+                         got=f"refused while {before}")
         state = self.poll(task)
         if adapter.cancel_acknowledged(ex) and state != adapter.canceled_state:
             assert self.last is not None
