@@ -53,7 +53,7 @@ def parser() -> argparse.ArgumentParser:
 
 def pytest_args(args: argparse.Namespace) -> list[str]:
     found = [str(HERE / name) for name in SUITE]
-    found += ["-c", str(HERE / "kit.ini"), "--rootdir", str(Path.cwd()), "-q", "-rN"]
+    found += ["-c", str(HERE / "kit.ini"), "--rootdir", str(HERE.parent), "-q", "-rN"]
     for plugin in UNUSED_PLUGINS:
         found += ["-p", f"no:{plugin}"]
     for value in args.target:
@@ -75,6 +75,7 @@ class Progress:
         self.out = out
         self.started = time.monotonic()
         self.pending: Counter[str] = Counter()
+        self.groups: dict[str, str] = {}  # test id -> its vendor (or the static group)
         self.outcomes: dict[str, Counter[str]] = {}
         self.vendor_started: dict[str, float] = {}
         self.failures: list[str] = []
@@ -91,11 +92,12 @@ class Progress:
         """Group the tests by vendor (the contract's static checks first), keeping their order
         within a group, so each vendor finishes once and its line says how it went."""
         order = [STATIC, *ADAPTERS]
-        items.sort(key=lambda item: order.index(_group(item)) if _group(item) in order else 0)
-        self.pending = Counter(_group(item) for item in items)
+        self.groups = {item.nodeid: _group(item) for item in items}
+        items.sort(key=lambda item: order.index(self.groups[item.nodeid]))
+        self.pending = Counter(self.groups.values())
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
-        group = _group_of_report(report)
+        group = self.groups.get(report.nodeid, STATIC)
         self.vendor_started.setdefault(group, time.monotonic())
         outcomes = self.outcomes.setdefault(group, Counter())
         if report.when == "call" or (report.when == "setup" and not report.passed):
@@ -127,7 +129,6 @@ class Progress:
             if coverage is not None:
                 seen = len(coverage.kinds) - len(coverage.missing())
                 facts += f", states {seen}/{len(coverage.kinds)}"
-            facts += f"; {kit.where(group)}"
         return f"{group:<10} {verdict:<4} {seconds:5.1f}s  {facts}"
 
     def summary(self, status: int, report_dir: Path, config: pytest.Config | None) -> list[str]:
@@ -156,13 +157,6 @@ def _group(item: pytest.Item) -> str:
     vendor = callspec.params.get("vendor") if callspec is not None else None
     if vendor in ADAPTERS and "adapter" in getattr(item, "fixturenames", ()):
         return str(vendor)
-    return STATIC
-
-
-def _group_of_report(report: pytest.TestReport) -> str:
-    found = report.nodeid.rpartition("[")[2].rstrip("]") if report.nodeid.endswith("]") else ""
-    if found in ADAPTERS and not report.nodeid.split("::")[0].endswith("test_schemas.py"):
-        return found
     return STATIC
 
 

@@ -67,6 +67,7 @@ class DriftLog:
         self.exercised: Counter[tuple[str, str, str]] = Counter()
         self.states: dict[str, StateCoverage] = {}
         self.notes: list[str] = []  # run facts worth a line (throttling waited out, ...)
+        self.states_required = True  # False: passive traffic (the proxy) shows what it shows
         self._lock = threading.Lock()
 
     def passed(self, vendor: str, operation: str, check: str) -> None:
@@ -120,13 +121,17 @@ class DriftLog:
     def _states_section(self) -> list[str]:
         if not self.states:
             return []
-        lines = ["", "## Documented states observed", "",
+        title = "Documented states observed" if self.states_required else \
+            "Documented states the traffic showed"
+        lines = ["", f"## {title}", "",
                  "| vendor | " + " | ".join(_KINDS) + " |", "|---" * (len(_KINDS) + 1) + "|"]
         for vendor, coverage in sorted(self.states.items()):
             cells = [coverage.row(k) if k in coverage.kinds else "(none documented)"
                      for k in _KINDS]
             lines.append(f"| {vendor} | " + " | ".join(cells) + " |")
         missing = {v: c.missing() for v, c in sorted(self.states.items()) if c.missing()}
+        if not self.states_required:
+            return lines + ["", "Which states appear depends on the app's own calls.", ""]
         lines += ["", "Every documented state was observed and checked." if not missing else
                   "Not observed: " + "; ".join(f"{v}: {', '.join(m)}" for v, m in missing.items())
                   + ".", ""]

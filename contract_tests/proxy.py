@@ -70,6 +70,7 @@ class Proxy:
         self.report_dir = report_dir
         self.session = ProxySession(drift=DriftLog({vendor: f"live traffic through the proxy "
                                                             f"to {self.upstream}"}))
+        self.session.drift.states_required = False
         target = Target(vendor, self.upstream, "live", _NoTransport(), Budget(0),
                         self.session.masker)
         self.adapter: Adapter = cls(self.session, target, list(load_operations(vendor)),

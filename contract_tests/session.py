@@ -227,14 +227,29 @@ class Kit:
         where = "; ".join(f"{', '.join(v)}: {p}" for p, v in places.items()) or "no vendor"
         budget = self.budget
         spent = "" if budget.unlimited else f"; live budget {budget.spent}/{budget.limit} tasks"
-        missing = {v: c.missing() for v, c in self.drift.states.items()
-                   if c.missing() and self.modes.get(v) != "live"}
-        states = ("" if not self.drift.states else "; every documented state observed"
-                  if not missing else "; states not observed: " + "; ".join(
-                      f"{v} {', '.join(m)}" for v, m in sorted(missing.items())))
         return (f"contract kit: {where}; {len(self.drift.exercised)} cases checked, "
-                f"{len(self.drift.findings)} drift finding(s){states}{spent}; report in "
-                f"{self.options.report_dir}/")
+                f"{len(self.drift.findings)} drift finding(s){self._states_note()}{spent}; "
+                f"report in {self.options.report_dir}/")
+
+    def _states_note(self) -> str:
+        """Mocks must show every documented state; live vendors show what they show."""
+        mocked = {v: c for v, c in self.drift.states.items() if self.modes.get(v) != "live"}
+        live = {v: c for v, c in self.drift.states.items() if self.modes.get(v) == "live"}
+        notes = []
+        missing = {v: c.missing() for v, c in mocked.items() if c.missing()}
+        if mocked:
+            notes.append("every documented state observed" if not missing else
+                         "states not observed: " + "; ".join(
+                             f"{v} {', '.join(m)}" for v, m in sorted(missing.items())))
+        if live:
+            notes.append("live states seen: " + ", ".join(
+                f"{v} {len(c.kinds) - len(c.missing())}/{len(c.kinds)}"
+                for v, c in sorted(live.items())))
+        return "".join(f"; {note}" for note in notes)
 
     def write_report(self) -> list[Path]:
+        waited = [f"{v}: {a.target.throttles_waited} documented refusal(s) under load waited "
+                  f"out ({'the mock clock moved on' if a.target.is_mock else 'backed off'})"
+                  for v, a in self._adapters.items() if a.target.throttles_waited]
+        self.drift.notes = [*self.notes, *waited]
         return self.drift.write(self.options.report_dir)
