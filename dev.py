@@ -3,16 +3,16 @@
 
     python3 dev.py serve [mockserver serve flags]   install (first time) and start the emulator
     python3 dev.py test  [pytest args]              install with test extras and run every test
-    python3 dev.py bench [--quick|--seconds N ...]  run the benchmarks (loopback only, bounded;
-                                                    installs wrk with apt when missing)
+    python3 dev.py bench [--quick|--seconds N ...]  run the benchmarks (loopback only, bounded)
 
-Each creates `.venv/` on first use and reinstalls only when pyproject.toml changes.
+Each creates `.venv/` on first use and reinstalls only when pyproject.toml changes. `test` and
+`bench` also install the Debian packages in APT_PACKAGES (as root, with apt-get) when their
+files are missing.
 """
 from __future__ import annotations
 
 import hashlib
 import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -21,6 +21,14 @@ ROOT = Path(__file__).resolve().parent
 VENV = ROOT / ".venv"
 BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
 PYTHON = BIN / "python"
+# Debian packages the tests and the bench need: package name -> a file it installs (present =
+# skip apt). The dashboard's browser tests drive Debian's Chromium through its ChromeDriver; the
+# bench (and its smoke test) load servers with wrk.
+APT_PACKAGES = {
+    "chromium": "/usr/bin/chromium",
+    "chromium-driver": "/usr/bin/chromedriver",
+    "wrk": "/usr/bin/wrk",
+}
 
 
 def run(*args: str | Path) -> None:
@@ -50,6 +58,22 @@ def ensure_installed(extras: str) -> None:
     stamp.touch()
 
 
+def ensure_apt_packages() -> None:
+    missing = [name for name, path in APT_PACKAGES.items() if not Path(path).exists()]
+    if not missing:
+        return
+    if os.name != "posix" or os.geteuid() != 0:
+        print(f"dev.py: missing Debian packages {' '.join(missing)}: install them with "
+              f"`sudo apt-get install {' '.join(missing)}` (what needs them will fail)")
+        return
+    install = ["apt-get", "install", "-y", "-q", "--no-install-recommends", *missing]
+    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+    if subprocess.run(install, cwd=ROOT, env=env).returncode != 0:
+        # A fresh machine has no package lists yet.
+        subprocess.run(["apt-get", "update", "-q"], cwd=ROOT, env=env, check=True)
+        subprocess.run(install, cwd=ROOT, env=env, check=True)
+
+
 def main(argv: list[str]) -> int:
     if not argv or argv[0] not in {"serve", "test", "bench"}:
         print(__doc__)
@@ -59,27 +83,11 @@ def main(argv: list[str]) -> int:
         ensure_installed("")
         os.execv(BIN / "mockserver", [str(BIN / "mockserver"), "serve", *rest])
     ensure_installed("test")
-    ensure_wrk(required=command == "bench")  # the bench's smoke test needs it too
+    ensure_apt_packages()
     if command == "test":
         return subprocess.run([PYTHON, "-m", "pytest", "tests", "contract_tests", *rest],
                               cwd=ROOT).returncode
     return subprocess.run([PYTHON, ROOT / "bench" / "run.py", *rest], cwd=ROOT).returncode
-
-
-def ensure_wrk(required: bool) -> None:
-    """The bench loads the servers with wrk, a Debian package: installed with apt as root."""
-    if shutil.which("wrk"):
-        return
-    if os.name != "posix" or os.geteuid() != 0:
-        message = "the benchmark needs wrk: run `sudo apt-get install -y wrk` first"
-        if required:
-            sys.exit(message)
-        print(message, file=sys.stderr)
-        return
-    install = ["apt-get", "install", "-y", "-q", "wrk"]
-    if subprocess.run(install).returncode != 0:
-        run("apt-get", "update", "-q")
-        run(*install)
 
 
 if __name__ == "__main__":

@@ -5,8 +5,9 @@
 
 Sections: throughput (wrk against the floor, interleaved), gc (collector settings against
 the tail: gc_tuning.py), startup (start-up, RSS, first image request), scale (stored tasks,
-limits on), pipeline (the image scripts bench_images.py and bench_idphoto.py), contract (the
-contract kit's run times: contract.py). Loopback only; every load run stops by itself.
+limits on), pipeline (the image scripts bench_images.py and bench_idphoto.py), dashboard
+(bench_dashboard.py: the task list and a task detail with 10,000 tasks in each store), contract
+(the contract kit's run times: contract.py). Loopback only; every load run stops by itself.
 `MOCKSERVER_BENCH_SECONDS` sets the default of `--seconds`.
 """
 from __future__ import annotations
@@ -30,7 +31,7 @@ import startup  # noqa: E402
 import throughput  # noqa: E402
 from servers import HERE  # noqa: E402
 
-SECTIONS = ("throughput", "gc", "startup", "scale", "pipeline", "contract")
+SECTIONS = ("throughput", "gc", "startup", "scale", "pipeline", "dashboard", "contract")
 
 
 def options(argv: list[str] | None) -> argparse.Namespace:
@@ -59,14 +60,17 @@ def options(argv: list[str] | None) -> argparse.Namespace:
     return opts
 
 
+def run_script(script: str, *args: str) -> str:
+    """Run one of bench/'s in-process scripts and echo what it prints."""
+    done = subprocess.run([sys.executable, str(HERE / script), *args],
+                          capture_output=True, text=True, check=True)
+    print(done.stdout, end="", flush=True)
+    return done.stdout
+
+
 def pipeline(seconds: float) -> dict[str, str]:
-    out = {}
-    for script in ("bench_images.py", "bench_idphoto.py"):
-        done = subprocess.run([sys.executable, str(HERE / script), "--seconds", f"{seconds:g}"],
-                              capture_output=True, text=True, check=True)
-        print(done.stdout, end="", flush=True)
-        out[script] = done.stdout
-    return out
+    return {script: run_script(script, "--seconds", f"{seconds:g}")
+            for script in ("bench_images.py", "bench_idphoto.py")}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -103,6 +107,10 @@ def main(argv: list[str] | None = None) -> int:
     if "pipeline" in chosen:
         print("\nimage pipeline (in-process)", flush=True)
         report["pipeline"] = pipeline(1.0 if opts.quick else 3.0)
+    if "dashboard" in chosen:
+        print("\ndashboard pages with many tasks (in-process, each store)", flush=True)
+        report["dashboard"] = run_script("bench_dashboard.py", *(
+            ["--tasks", "500", "--rounds", "3"] if opts.quick else []))
     if "contract" in chosen:
         vendors = ("dashscope",) if opts.quick else contract.VENDORS
         report["contract"] = contract.run(1, vendors, whole=not opts.quick)

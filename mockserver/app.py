@@ -1,8 +1,9 @@
 """`create_app(settings)`: one Starlette app per call, holding its own Emulator (no globals).
 
 The app is the emulator's providers, routed through its pipeline, with the features installed
-around them: result files, the admin API, the journal views, callbacks, fault injection, the
-OpenAPI documents, and any plugins named in the settings (`module:function`, same shape).
+around them: the dashboard, result files, the admin API, the journal views, callbacks, fault
+injection, the OpenAPI documents, and any plugins named in the settings (`module:function`,
+same shape).
 """
 from __future__ import annotations
 
@@ -15,18 +16,20 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from .core.errors import VendorError
+from .dashboard import dashboard_routes
 from .emulator import Emulator
 from .features import Feature
 from .features.admin import admin_routes
 from .features.callbacks import callback_routes
 from .features.credentials import credential_routes
 from .features.faults import install_faults
-from .features.journal import journal_routes, record_near_miss
+from .features.journal import journal_routes, record_near_miss, vendor_not_found
 from .features.openapi import openapi_routes
 from .features.results import result_routes
 from .settings import Settings
 
+# Routed before the vendors: a browser's `GET /` is the dashboard's, not a vendor's `/`.
+FRONT_FEATURES: tuple[Feature, ...] = (dashboard_routes,)
 FEATURES: tuple[Feature, ...] = (result_routes, admin_routes, journal_routes, callback_routes,
                                  install_faults, openapi_routes, credential_routes)
 ANY_METHOD = ["GET", "POST", "PUT", "DELETE", "PATCH"]
@@ -52,7 +55,8 @@ def load_plugin(spec: str) -> Feature:
 def create_app(settings: Settings | None = None, emulator: Emulator | None = None,
                features: Iterable[Feature] = FEATURES) -> Starlette:
     emulator = emulator or Emulator(settings or Settings())
-    routes: list[BaseRoute] = emulator.routes()
+    routes: list[BaseRoute] = [r for feature in FRONT_FEATURES for r in feature(emulator)]
+    routes += emulator.routes()
     for feature in (*features, *map(load_plugin, emulator.settings.plugins)):
         routes += feature(emulator)
     routes.append(Route("/{path:path}", _not_found(emulator), methods=ANY_METHOD))
@@ -79,8 +83,6 @@ def _not_found(emulator: Emulator) -> Callable[[Request], Awaitable[Response]]:
             body = {"error": f"no route for {request.method} {request.url.path}"}
             await record_near_miss(emulator, None, request, 404, body)
             return JSONResponse(body, 404)
-        reply = provider.error_reply(VendorError(provider.not_found_code), None)
-        await record_near_miss(emulator, provider.name, request, reply.status, reply.body)
-        return reply.to_response()
+        return await vendor_not_found(emulator, provider.name, request)
 
     return not_found

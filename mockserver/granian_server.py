@@ -1,7 +1,7 @@
 """`mockserver serve --server granian`: the same app under granian, a Rust HTTP server.
 
 Optional (`pip install 'portrait-mockserver[granian]'`). In two benchmark runs on the loaded
-2-core machine (README, Performance) it answered 2.6-3x uvicorn's requests/s on the DashScope
+2-core machine (README, Performance) it answered 2.6-3x uvicorn's requests/s on a vendor's
 task query and 1.25-2.6x on the submit: its HTTP handling runs in Rust threads beside the
 Python event loop, so it also takes more of the machine. uvicorn stays the default: the test
 suite and the pytest plugin run on it.

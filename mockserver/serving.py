@@ -18,7 +18,7 @@ DEFAULT_SERVE_STORE = f"sqlite:{DEFAULT_DATA_DIR / 'mockserver.db'}"
 def banner(settings: Settings, providers: Sequence[Provider]) -> str:
     lines = [f"portrait-mockserver {__version__} listening on {settings.base_url}",
              f"  store: {settings.store}   time scale: {settings.time_scale}",
-             f"  admin: {settings.base_url}/__admin/health"]
+             f"  admin: {settings.base_url}/__admin/health   dashboard: {settings.base_url}/"]
     for provider in providers:
         hint = provider.setup_hint(settings.base_url)
         lines.append(f"  {provider.title}: " + hint.replace("\n", "\n      "))

@@ -26,14 +26,19 @@ if TYPE_CHECKING:
     from .features.faults import Faults
 
 
-def reserve_port(host: str = "127.0.0.1") -> socket.socket:
-    """A listening socket on a free port, bound before the app exists so URLs can carry it."""
+def reserve_port(host: str = "127.0.0.1", port: int = 0) -> socket.socket:
+    """A socket bound to `port` (0: a free one) before the app exists, so URLs can carry it.
+    OSError if the port is taken."""
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     # Accepted sockets inherit this; asyncio does not set it on sockets handed to uvicorn,
     # and without it every answer waits ~40 ms for the client's delayed ACK (Nagle).
     sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-    sock.bind((host, 0))
+    try:
+        sock.bind((host, port))
+    except OSError:
+        sock.close()
+        raise
     return sock
 
 
@@ -103,8 +108,10 @@ class ServerThread(AppThread):
     The port is reserved before the app is built so result URLs already carry it.
     """
 
-    def __init__(self, settings: Settings | None = None, host: str = "127.0.0.1") -> None:
-        sock = reserve_port(host)
+    def __init__(self, settings: Settings | None = None, host: str = "127.0.0.1",
+                 sock: socket.socket | None = None) -> None:
+        sock = sock or reserve_port(host)  # a test may bring its own (a fixed port)
+        host = sock.getsockname()[0]
         self.settings = replace(settings or Settings(), host=host, port=sock.getsockname()[1])
         self.app: Starlette = create_app(self.settings)
         self.emulator: Emulator = self.app.state.emulator

@@ -168,9 +168,11 @@ class Pipeline:
         except VendorError as error:
             if error.detail:
                 call.note.setdefault("error_detail", error.detail)
+            call.note["error_code"] = error.code
             return call.provider.error_reply(error, call)
         except Exception:  # a bug must still look like the vendor's internal error, never a traceback
             log.exception("unhandled error in %s.%s", call.vendor, call.operation)
+            call.note["error_code"] = call.provider.internal_error_code
             return call.provider.error_reply(VendorError(call.provider.internal_error_code), call)
 
     def _check_reply(self, call: Call, reply: Reply) -> None:

@@ -227,8 +227,8 @@ class EntryQuery:
         )
 
     def matches(self, entry: Entry) -> bool:
-        values = entry.to_dict()
-        if any(values.get(k) != v for k, v in self.exact.items()):
+        # getattr, not to_dict(): asdict() deep-copies every entry, slow on a full journal.
+        if any(getattr(entry, k) != v for k, v in self.exact.items()):
             return False
         if self.status is not None and not self.status(entry.status):
             return False

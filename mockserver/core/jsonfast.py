@@ -20,7 +20,7 @@ from typing import Any
 try:
     import orjson
 except ImportError:  # pragma: no cover - orjson is a dependency; the fallback keeps working
-    orjson = None  # type: ignore[assignment]
+    orjson = None  # type: ignore[assignment]  # the module, or None without it
 
 if orjson is not None:
     _OPTIONS = orjson.OPT_PASSTHROUGH_DATACLASS | orjson.OPT_PASSTHROUGH_DATETIME
@@ -51,7 +51,7 @@ def loads(data: bytes | bytearray | memoryview | str) -> Any:
     if orjson is None:
         return json.loads(data)
     digits = _LONG_DIGITS_STR if isinstance(data, str) else _LONG_DIGITS_BYTES
-    if digits.search(data) is not None:  # type: ignore[arg-type]
+    if digits.search(data) is not None:  # type: ignore[arg-type]  # str pattern for str, bytes for bytes
         return json.loads(data)
     try:
         return orjson.loads(data)

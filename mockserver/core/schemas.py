@@ -2,7 +2,7 @@
 
 Two validators per schema, each built on first use:
 - the fast one (jsonschema-rs, compiled Rust) answers "valid?" in a couple of microseconds,
-  about 1 % of walking the schema with `jsonschema` (160 us for a DashScope submit);
+  about 1 % of walking the schema with `jsonschema` (160 us for a portrait submit);
 - `jsonschema` (the reference implementation) explains a failure: `errors()` and
   `first_error()` only consult it when the fast check says no, and its verdict is the one that
   counts, so the two never disagree about an invalid instance. tests/core/test_schemas.py

@@ -5,6 +5,7 @@ callback dispatcher and others use, and a key/value `meta` table (the clock offs
 """
 from __future__ import annotations
 
+import dataclasses
 import json
 import pickle
 import sqlite3
@@ -14,6 +15,11 @@ from typing import Any, Protocol
 
 from .tasks import Task
 
+# A task without `request` and `data` (its last two fields): enough to derive its state at any
+# time, for listings.
+SCHEDULE_FIELDS = tuple(f.name for f in dataclasses.fields(Task))[:-2]
+assert [f.name for f in dataclasses.fields(Task)[-2:]] == ["request", "data"]
+
 
 class Store(Protocol):
     def put_task(self, task: Task) -> None: ...
@@ -21,6 +27,9 @@ class Store(Protocol):
     def account_tasks(self, vendor: str, account: str, pool: str, since: float) -> list[Task]: ...
     def list_tasks(self, vendor: str | None = None, limit: int = 1000) -> list[Task]: ...
     def created_tasks(self, vendor: str, account: str, since: float, until: float) -> list[Task]: ...
+    def task_schedules(self, vendor: str | None = None, account: str | None = None
+                       ) -> list[Task]: ...
+    def write_count(self) -> int: ...
     def put_record(self, kind: str, record_id: str, doc: dict[str, Any]) -> None: ...
     def get_record(self, kind: str, record_id: str) -> dict[str, Any] | None: ...
     def list_records(self, kind: str) -> list[dict[str, Any]]: ...
@@ -28,6 +37,21 @@ class Store(Protocol):
     def set_meta(self, key: str, value: str) -> None: ...
     def clear(self) -> None: ...
     def close(self) -> None: ...
+
+
+class _ReadOnlyTask(Task):
+    """The memory store's schedules: shared by every listing (copying thousands of tasks for
+    each page would cost more than the page), so they refuse to be changed."""
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        raise AttributeError(f"tasks from task_schedules() are read-only; "
+                             f"get_task({self.id!r}) gives a copy to change")
+
+
+def _schedule_of(task: Task) -> Task:
+    shared = object.__new__(_ReadOnlyTask)
+    shared.__dict__.update(task.__dict__, request={}, data={})
+    return shared
 
 
 def open_store(spec: str) -> Store:
@@ -46,12 +70,16 @@ class MemoryStore:
     def __init__(self) -> None:
         self._tasks: dict[str, bytes] = {}
         self._index: dict[str, tuple[str, str, str, float | None, float]] = {}
+        self._schedules: dict[str, Task] = {}  # task_schedules(): no request, no data
+        self._writes = 0
         self._records: dict[str, dict[str, dict[str, Any]]] = {}
         self._meta: dict[str, str] = {}
 
     def put_task(self, task: Task) -> None:
         self._tasks[task.id] = pickle.dumps(task, pickle.HIGHEST_PROTOCOL)
         self._index[task.id] = (task.vendor, task.account, task.pool, task.end_at, task.created_at)
+        self._schedules[task.id] = _schedule_of(task)
+        self._writes += 1
 
     def get_task(self, task_id: str) -> Task | None:
         blob = self._tasks.get(task_id)
@@ -76,6 +104,18 @@ class MemoryStore:
                   if (v, a) == (vendor, account) and since <= created < until]
         chosen.sort(reverse=True)
         return [pickle.loads(self._tasks[task_id]) for _, task_id in chosen]
+    def task_schedules(self, vendor: str | None = None, account: str | None = None
+                       ) -> list[Task]:
+        """Every task (of a vendor, of an account), newest first, without `request` and `data`.
+        Read-only: these are shared, not copies (use get_task() for a task to change)."""
+        chosen = [t for t in self._schedules.values()
+                  if vendor in (None, t.vendor) and account in (None, t.account)]
+        chosen.sort(key=lambda t: (t.created_at, t.id), reverse=True)
+        return chosen
+
+    def write_count(self) -> int:
+        """Changes whenever a task is written or the store cleared (listings cache on it)."""
+        return self._writes
 
     def put_record(self, kind: str, record_id: str, doc: dict[str, Any]) -> None:
         self._records.setdefault(kind, {})[record_id] = json.loads(json.dumps(doc))
@@ -96,6 +136,8 @@ class MemoryStore:
     def clear(self) -> None:
         self._tasks.clear()
         self._index.clear()
+        self._schedules.clear()
+        self._writes += 1
         self._records.clear()
         self._meta.clear()
 
@@ -115,6 +157,7 @@ CREATE TABLE IF NOT EXISTS records (
     PRIMARY KEY (kind, id));
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 """
+_TASK_COLUMNS = {"id", "vendor", "account", "pool", "created_at", "end_at"}
 
 
 class SqliteStore:
@@ -174,6 +217,25 @@ class SqliteStore:
             (vendor, account, since, until),
         )
         return [Task.from_dict(json.loads(r[0])) for r in rows]
+    def task_schedules(self, vendor: str | None = None, account: str | None = None
+                       ) -> list[Task]:
+        """Every task (of a vendor, of an account), newest first, without `request` and `data`:
+        the table's own columns plus json_extract for the rest, so thousands of tasks list
+        without decoding a single whole document in Python."""
+        columns = ", ".join(name if name in _TASK_COLUMNS else f"json_extract(doc, '$.{name}')"
+                            for name in SCHEDULE_FIELDS)
+        where = " AND ".join(f"{column} = ?" for column, value in
+                             (("vendor", vendor), ("account", account)) if value is not None)
+        args = tuple(value for value in (vendor, account) if value is not None)
+        rows = self._run(f"SELECT {columns} FROM tasks{' WHERE ' + where if where else ''}"
+                         " ORDER BY created_at DESC, id DESC", args)
+        return [Task(*row) for row in rows]  # SCHEDULE_FIELDS are Task's first fields, in order
+
+    def write_count(self) -> int:
+        """Changes whenever this store writes anything (SQLite's count of changed rows on our
+        one connection): listings cache on it."""
+        with self._lock:
+            return self._db.total_changes
 
     def put_record(self, kind: str, record_id: str, doc: dict[str, Any]) -> None:
         with self._lock:

@@ -160,6 +160,7 @@ class Faults:
         if final.effect == "drop":
             await drop_connection(call, final, account)
         assert final.code is not None
+        call.note["error_code"] = final.code
         return call.provider.error_reply(VendorError(final.code, final.message), call)
 
     def on_task_created(self, task: Task, timing: Timing) -> None:

@@ -202,3 +202,14 @@ def near_miss_filter(emulator: Emulator) -> ReplyFilter:
 
 def _raw(body: bytes) -> str | None:
     return body[:2048].decode("utf-8", "replace") if body else None
+
+
+async def vendor_not_found(emulator: Emulator, provider_name: str, request: Request) -> Response:
+    """A request under a vendor that reaches none of its operations: the vendor's own not-found
+    answer, journaled as a near miss naming the closest documented route."""
+    from ..core.errors import VendorError
+
+    provider = emulator.providers[provider_name]
+    reply = provider.error_reply(VendorError(provider.not_found_code), None)
+    await record_near_miss(emulator, provider.name, request, reply.status, reply.body)
+    return reply.to_response()

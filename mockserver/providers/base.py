@@ -195,6 +195,10 @@ class Provider:
         or None if there is no such file."""
         return None
 
+    def result_names(self, task: Task) -> list[str]:
+        """The names `result_file()` serves for a succeeded `task` (the dashboard shows them)."""
+        return []
+
     def reset(self) -> None:
         """Forget per-emulator state that is not in the store (caches, counters)."""
 

@@ -50,6 +50,32 @@ def test_app_tests_with_the_plugin_and_respx_mode() -> None:
     assert "4 passed" in done.stdout
 
 
+def _can_unplug() -> bool:
+    """`unshare -n` (a network namespace with no interface up) needs root or user namespaces."""
+    if shutil.which("unshare") is None:
+        return False
+    return subprocess.run(["unshare", "-n", "true"], capture_output=True).returncode == 0
+
+
+UNPLUG_PROBE = """
+import socket
+try:
+    socket.create_connection(("dashscope.aliyuncs.com", 443), timeout=5)
+except OSError:
+    print("no network")
+"""
+
+
+@pytest.mark.skipif(not _can_unplug(), reason="needs `unshare -n` (root or user namespaces)")
+def test_official_sdks_in_process_with_the_network_unplugged() -> None:
+    """The issue's bar: a suite that uses only in-process mode runs every official SDK with no
+    network at all, and a deliberately unmocked vendor call never leaves the process."""
+    assert run(["unshare", "-n", sys.executable, "-c", UNPLUG_PROBE]).stdout == "no network\n"
+    done = run(["unshare", "-n", sys.executable, "-m", "pytest", "-q", "test_sdks_inprocess.py"],
+               cwd=EXAMPLES)
+    assert "6 passed" in done.stdout
+
+
 def test_dashscope_sdk_script(scaled_server: ServerThread) -> None:
     out = run([sys.executable, "examples/dashscope_sdk.py", scaled_server.base_url]).stdout
     assert "finished SUCCEEDED images: 2" in out

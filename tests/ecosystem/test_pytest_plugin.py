@@ -1,14 +1,20 @@
 """The pytest plugin, as a user's test suite sees it (run inside `pytester`)."""
 from __future__ import annotations
 
+import socket
+
 import pytest
 
+from mockserver.core.images import load_opencv
 from mockserver.providers import provider_classes
+from mockserver.testing import free_port
 
 pytest_plugins = ["pytester"]
 # pytester's in-process runs drop modules first imported inside them; C extensions (numpy via
-# the image pipeline) cannot be loaded twice, so import every provider's modules out here.
+# the image pipeline) cannot be loaded twice, so import every provider's modules out here, and
+# OpenCV, which an emulator's start warms up in a thread.
 provider_classes()
+load_opencv()
 
 DASHSCOPE_HELPERS = '''
 import httpx
@@ -21,6 +27,16 @@ def submit(handle, key=None):
     answer = httpx.post(handle.dashscope_base_url + "/services/aigc/album/gen_potrait",
                         json=BODY, headers=headers, trust_env=False)
     return answer
+'''
+
+
+# aiohttp runs on asyncio only; anyio's plugin would also try trio when it is installed.
+ASYNCIO_ONLY = '''
+import pytest
+
+@pytest.fixture
+def anyio_backend():
+    return "asyncio"
 '''
 
 
@@ -235,3 +251,151 @@ def test_unchanged_base_url(portrait_mock_inprocess):
     assert len(portrait_mock_inprocess.tasks("dashscope")) == 1
 ''')
     result.assert_outcomes(passed=1)
+
+
+# --- in-process mode for every client, its options ---------------------------------------------
+
+
+def test_inprocess_fixture_answers_the_sdks_requests_and_aiohttp(pytester: pytest.Pytester) -> None:
+    result = run(pytester, '''
+import aiohttp
+import pytest
+import requests
+from dashscope.client.base_api import BaseAsyncApi
+
+def test_sdk_over_requests(portrait_mock_inprocess):
+    task = BaseAsyncApi.async_call(
+        model="facechain-generation", input={}, task_group="aigc", task="album",
+        function="gen_potrait", style="f_idcard_male",
+        resources=[{"resource_id": "my-lora", "resource_type": "facelora"}], api_key="sk-app")
+    assert task.status_code == 200
+    assert portrait_mock_inprocess.tasks("dashscope")[0].account == "sk-app"
+
+@pytest.mark.anyio
+async def test_aiohttp(portrait_mock_inprocess):
+    async with aiohttp.ClientSession() as session:
+        async with session.get("https://api.gpt.ge/task/none",
+                               headers={"Authorization": "Bearer sk-app"}) as answer:
+            assert "status" in await answer.json()
+''', conftest=ASYNCIO_ONLY)
+    result.assert_outcomes(passed=2)
+
+
+def test_block_other_hosts_from_the_marker_and_the_ini(pytester: pytest.Pytester) -> None:
+    pytester.makeini("[pytest]\nportrait_mock_block_other_hosts = true\n")
+    result = run(pytester, '''
+import pytest
+import requests
+
+def test_ini_blocks(portrait_mock_inprocess):
+    with pytest.raises(requests.ConnectionError, match="example.com is not a vendor host"):
+        requests.get("https://example.com/")
+
+@pytest.mark.portrait_mock(block_other_hosts=False)
+def test_marker_unblocks(portrait_mock_inprocess):
+    assert not portrait_mock_inprocess.policy.block_other_hosts
+
+@pytest.mark.portrait_mock(allow_loopback=False)
+def test_loopback_too(portrait_mock_inprocess):
+    with pytest.raises(requests.ConnectionError, match="keeps every other host off"):
+        requests.get("http://127.0.0.1:9/")
+
+@pytest.mark.portrait_mock(block_other_hosts=True)
+def test_not_for_the_server(portrait_mock):
+    pass
+''')
+    result.assert_outcomes(passed=3, errors=1)
+    result.stdout.fnmatch_lines(["*block_other_hosts apply to portrait_mock_inprocess*"])
+
+
+@pytest.mark.parametrize("marker, message", [
+    ('vendors={"dashscop": {}}',
+     "*unknown vendor 'dashscop' (did you mean dashscope?); vendors: acedata, dashscope, gptge, "
+     "tencent*"),
+    ('vendors={"dashscope": {"run_secs": 5}}',
+     "*[[]vendors.dashscope[]] has no option 'run_secs' (did you mean run_seconds?); options: *"),
+    ('vendors={"tencent": {"max_skew_seconds": "soon"}}',
+     "*max_skew_seconds must be a finite number, not 'soon'*"),
+    ('vendors=["dashscope"]', "*give a dict of vendor name -> {option: value}*"),
+])
+@pytest.mark.parametrize("fixture", ["portrait_mock", "portrait_mock_inprocess"])
+def test_marker_vendor_options_are_checked(pytester: pytest.Pytester, marker: str, message: str,
+                                           fixture: str) -> None:
+    result = run(pytester, f'''
+import pytest
+
+@pytest.mark.portrait_mock({marker})
+def test_bad({fixture}):
+    pass
+''')
+    result.assert_outcomes(errors=1)
+    result.stdout.fnmatch_lines(["*UsageError: @pytest.mark.portrait_mock(vendors=...): " + message])
+
+
+def port_source(port: int) -> str:
+    return f'''
+def test_fixed(portrait_mock):
+    assert portrait_mock.base_url == "http://127.0.0.1:{port}"
+'''
+
+
+@pytest.mark.parametrize("given", ["option", "env", "ini"])
+def test_session_server_on_a_fixed_port(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch,
+                                        given: str) -> None:
+    port = free_port()
+    pytester.makepyfile(test_port=port_source(port))
+    args = ["-p", "no:cacheprovider"]
+    if given == "option":
+        args.append(f"--portrait-mock-port={port}")
+    elif given == "env":
+        monkeypatch.setenv("PORTRAIT_MOCK_PORT", str(port))
+    else:
+        pytester.makeini(f"[pytest]\nportrait_mock_port = {port}\n")
+    pytester.runpytest(*args).assert_outcomes(passed=1)
+
+
+def test_a_busy_fixed_port_is_a_one_line_usage_error(pytester: pytest.Pytester) -> None:
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        pytester.makepyfile(test_port=port_source(port))
+        result = pytester.runpytest("-p", "no:cacheprovider", f"--portrait-mock-port={port}")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    assert [line for line in result.stderr.lines if line.strip()] == [
+        f"ERROR: --portrait-mock-port {port}: port {port} on 127.0.0.1 is in use; free it or "
+        "choose another"]
+
+
+@pytest.mark.parametrize("value", ["eighty", "9000-8000", "0", "70000"])
+def test_a_bad_port_value_is_a_usage_error(pytester: pytest.Pytester, value: str) -> None:
+    pytester.makepyfile(test_port=port_source(1))
+    result = pytester.runpytest("-p", "no:cacheprovider", f"--portrait-mock-port={value}")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    assert "is not a port (8000) or a range of ports (8000-8010)" in result.stderr.str()
+
+
+def test_a_port_range_serves_the_session_and_the_markers_own_servers(
+        pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> None:
+    with socket.socket() as busy:  # the range's first port is taken: it is skipped
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        first = busy.getsockname()[1]
+        last = min(first + 40, 65535)
+        monkeypatch.setenv("PORTRAIT_MOCK_PORT", f"{first}-{last}")
+        result = run(pytester, f'''
+import pytest
+from urllib.parse import urlsplit
+
+PORTS = []
+
+def test_session(portrait_mock):
+    PORTS.append(urlsplit(portrait_mock.base_url).port)
+
+@pytest.mark.portrait_mock(time_scale=2.0)
+def test_own(portrait_mock):
+    PORTS.append(urlsplit(portrait_mock.base_url).port)
+    assert all({first} < port <= {last} for port in PORTS), PORTS
+    assert len(set(PORTS)) == 2
+''')
+    result.assert_outcomes(passed=2)

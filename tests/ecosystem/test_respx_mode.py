@@ -126,6 +126,15 @@ def test_decorator_for_sync_functions() -> None:
     assert app_code() == 1
 
 
+def test_decorator_passes_in_process_options() -> None:
+    @in_process(block_other_hosts=True)
+    def app_code() -> None:
+        httpx.get("https://example.com/")
+
+    with pytest.raises(httpx.ConnectError, match="block_other_hosts=True"):
+        app_code()
+
+
 async def test_decorator_for_async_functions() -> None:
     @in_process(Settings(strict_auth=True))
     async def app_code() -> int:

@@ -28,15 +28,16 @@ from ...core.images import (
     MiB,
     Problem,
     check_ref,
-    load_and_inspect,
 )
 from ...core.input_checks import Verdict
+from ...core.input_log import inspect_logged
 from ...core.tasks import Task
 from ..base import Provider
 from .models import FETCH_FAILED, INVALID_IMAGE
 
 if TYPE_CHECKING:
     from ...core.images import ImageFetcher
+    from ...core.input_log import RecordStore
 
 # Problem -> the task's (code, message). Only "fetch failed" is documented (seed 000); the
 # decode message and the byte cap's mapping are INFERRED (docs/images.md).
@@ -72,7 +73,8 @@ def unchecked(ref: str, placeholders: frozenset[str]) -> bool:
     return bool(host) and any(fnmatch.fnmatchcase(host or "", glob.lower()) for glob in placeholders)
 
 
-async def _judge_one(fetcher: ImageFetcher, ref: str, placeholders: frozenset[str]) -> None:
+async def _judge_one(fetcher: ImageFetcher, store: RecordStore, task_id: str, ref: str,
+                     placeholders: frozenset[str]) -> None:
     """Raise ImageRejected if `ref` would fail the task."""
     host = _host(ref)
     if host is not None:
@@ -82,18 +84,18 @@ async def _judge_one(fetcher: ImageFetcher, ref: str, placeholders: frozenset[st
     if host == "invalid" or (host or "").endswith(".invalid"):
         raise ImageRejected(Problem.DOWNLOAD_FAILED, f"{host} never resolves (RFC 6761)")
     # AceData has no face rule: skipping detection keeps a submit fast.
-    await load_and_inspect(fetcher, ref, INPUT_RULES, detect_faces=False)
+    await inspect_logged(store, task_id, fetcher, ref, INPUT_RULES, detect_faces=False)
 
 
-async def judge(fetcher: ImageFetcher, refs: list[str], placeholders: frozenset[str],
-                budget: float) -> tuple[tuple[str, str], str] | None:
+async def judge(fetcher: ImageFetcher, store: RecordStore, task_id: str, refs: list[str],
+                placeholders: frozenset[str], budget: float) -> tuple[tuple[str, str], str] | None:
     """The first failing item's ((code, message), detail), or None. Each distinct item is
-    judged once, in order; the whole check is bounded by `budget` real seconds (past it:
-    "fetch failed")."""
+    judged once, in order, and its facts are kept with the task (`core.input_log`); the whole
+    check is bounded by `budget` real seconds (past it: "fetch failed")."""
     try:
         async with asyncio.timeout(budget):
             for ref in dict.fromkeys(item.strip() for item in refs):
-                await _judge_one(fetcher, ref, placeholders)
+                await _judge_one(fetcher, store, task_id, ref, placeholders)
     except ImageRejected as rejected:
         return (PROBLEM_ERRORS.get(rejected.problem, INVALID_IMAGE),
                 f"{rejected.problem.value}: {rejected.detail}")
@@ -106,7 +108,8 @@ async def verdict(provider: Provider, task: Task) -> Verdict:
     """The shared mechanism's verdict on a task's `image_urls`: a failure ends the task after
     `failed_input_run_seconds` (default 0: it fails as it starts)."""
     options = provider.options
-    found = await judge(provider.runtime.fetcher, task.request["image_urls"],
+    found = await judge(provider.runtime.fetcher, provider.runtime.store, task.id,
+                        task.request["image_urls"],
                         options.strings("placeholder_hosts"), options.number("input_check_seconds"))
     if found is None:
         return Verdict()

@@ -90,6 +90,9 @@ class AceData(Provider):
     def setup_hint(self, base_url: str) -> str:
         return f"use {base_url} instead of https://api.acedata.cloud (any bearer token is an account)"
 
+    def result_names(self, task: Task) -> list[str]:
+        return [f"{task.id}.png"]
+
     def result_file(self, task: Task, name: str) -> ResultFile | None:
         if name != f"{task.id}.png" or task.outcome != "succeeded" or task.end_at is None:
             return None

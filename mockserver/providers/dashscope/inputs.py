@@ -6,8 +6,9 @@ surfacing asynchronously; only URL syntax (scheme, Chinese characters) is refuse
 """
 from __future__ import annotations
 
-from ...core.images import ImageRejected, ImageRules, MiB, Problem, load_and_inspect
+from ...core.images import ImageRejected, ImageRules, MiB, Problem
 from ...core.input_checks import Verdict
+from ...core.input_log import inspect_logged
 from ...core.tasks import Task
 from ..base import Provider
 
@@ -53,7 +54,8 @@ async def verdict(provider: Provider, task: Task) -> Verdict:
         checks.insert(0, (task.data["template_url"], TEMPLATE_RULES))
     for url, rules in checks:
         try:
-            await load_and_inspect(provider.runtime.fetcher, url, rules)
+            await inspect_logged(provider.runtime.store, task.id, provider.runtime.fetcher,
+                                 url, rules)
         except ImageRejected as rejected:
             code = PROBLEM_CODES.get(rejected.problem) or provider.catalogue.canonical(
                 provider.options.text("face_error_code"))

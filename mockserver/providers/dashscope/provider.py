@@ -23,7 +23,14 @@ SPELLINGS = {
 SPEC = VendorSpec(
     name="dashscope",
     title="Alibaba DashScope facechain",
-    hosts=("dashscope.aliyuncs.com", "dashscope-intl.aliyuncs.com"),
+    # The Beijing host (facechain's only region, documented), the international one, and the
+    # Hong Kong shared gateway the 2.x SDK falls back to (SDK 2.0.2 `LEGACY_GATEWAY_HOSTS`).
+    hosts=("dashscope.aliyuncs.com", "dashscope-intl.aliyuncs.com",
+           "cn-hongkong.dashscope.aliyuncs.com"),
+    # Workspace hosts `{WorkspaceId}.{region}.maas.aliyuncs.com` (documented as the recommended
+    # endpoint; the SDK builds them from `workspace` and `region` and checks the workspace id
+    # against `[A-Za-z0-9][A-Za-z0-9_-]{0,63}`, SDK 2.0.2 `common/env.py`).
+    host_patterns=(r"[a-z0-9][a-z0-9_-]{0,63}\.[a-z0-9-]+\.maas\.aliyuncs\.com",),
     base_path="/api/v1",
     prefixes=("/api/v1",),
     errors=ErrorCodes(bad_request="InvalidParameter", internal="InternalError",
@@ -92,6 +99,9 @@ class DashScope(Provider):
         api = f"{base_url}{self.spec.base_path}"
         return (f"SDK 1.x: dashscope.base_http_api_url = '{api}'  (or env DASHSCOPE_HTTP_BASE_URL)\n"
                 f"SDK 2.x: dashscope.Client(base_url='{api}')  (or env DASHSCOPE_BASE_URL)")
+
+    def result_names(self, task: Task) -> list[str]:
+        return [f"{index}.jpg" for index in range(task.data.get("n", 0))]
 
     def result_file(self, task: Task, name: str) -> ResultFile | None:
         index, _, ext = name.partition(".")

@@ -22,6 +22,7 @@ from PIL import Image, ImageOps
 
 from ...core.images import ImageRejected, ImageSource, inspect, load_opencv
 from ...core.input_checks import Verdict
+from ...core.input_log import log_source
 from ...core.memo import Memo
 from ...core.tasks import Task
 from .models import (
@@ -102,6 +103,7 @@ def render_fresh(data: bytes, params: dict[str, Any]) -> dict[str, Any]:
         "content_type": photo.content_type, "ext": params["format"],
         "image_b64": base64.b64encode(photo.data).decode("ascii"),
         "elapsed_ms": round((time.perf_counter() - started) * 1000, 3),
+        "source_faces": len(found.faces),  # for the dashboard (core/input_log.py)
     }
 
 
@@ -155,4 +157,6 @@ class Processing:
         self._store.put_record(RESULT_KIND, task.id, facts)
         if params["image_url"] is None:
             self._store.put_record(SOURCE_KIND, task.id, {"released": True})
+        await log_source(self._store, task.id, params["image_url"], data, facts,
+                         ok=facts.get("state") == STATE_DONE)  # for the dashboard
         return facts

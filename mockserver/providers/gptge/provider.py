@@ -102,6 +102,10 @@ class GptGe(Provider):
         _, data = self.finished(task, record)
         return {"status": 200, "data": data}, CALLBACK_SCHEMA
 
+    def result_names(self, task: Task) -> list[str]:
+        record = self.processing.record(task.id)
+        return [f"image.{record['ext']}"] if record and record["state"] == STATE_DONE else []
+
     def result_file(self, task: Task, name: str) -> ResultFile | None:
         if not succeeded(task):
             return None

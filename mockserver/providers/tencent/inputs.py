@@ -8,8 +8,9 @@ from __future__ import annotations
 from typing import Protocol
 
 from ...core.errors import Catalogue
-from ...core.images import ImageRejected, ImageRules, MiB, Problem, load_and_inspect
+from ...core.images import ImageRejected, ImageRules, MiB, Problem
 from ...core.input_checks import Verdict
+from ...core.input_log import inspect_logged
 from ...core.runtime import Runtime
 from ...core.tasks import Task
 
@@ -48,16 +49,17 @@ class _Judge(Protocol):
 
 async def verdict(provider: _Judge, task: Task) -> Verdict:
     """The template (<= 5 faces, at least one per user), then every user photo."""
-    fetcher = provider.runtime.fetcher
+    fetcher, store = provider.runtime.fetcher, provider.runtime.store
     users = [face["ImageUrls"] for face in task.request["FaceInfos"]]
     try:
-        _, template = await load_and_inspect(fetcher, task.request["TemplateUrl"], TEMPLATE_RULES)
+        _, template = await inspect_logged(store, task.id, fetcher, task.request["TemplateUrl"],
+                                           TEMPLATE_RULES)
         if len(template.faces) < len(users):
             raise ImageRejected(Problem.TOO_FEW_FACES,
                                 f"template has {len(template.faces)} faces for {len(users)} users")
         for urls in users:
             for url in urls:
-                await load_and_inspect(fetcher, url, USER_RULES)
+                await inspect_logged(store, task.id, fetcher, url, USER_RULES)
     except ImageRejected as rejected:
         code = provider.image_problem_code(rejected.problem)
         return Verdict((code, provider.catalogue.entries[code].message))

@@ -190,6 +190,9 @@ class Tencent(Provider):
         return (f"HttpProfile(endpoint='{endpoint}', protocol='http') with "
                 f"Credential('AKIDmock', 'mock-secret')")
 
+    def result_names(self, task: Task) -> list[str]:
+        return [f"{index}.jpg" for index in range(task.data.get("num", 0))]
+
     def result_file(self, task: Task, name: str) -> ResultFile | None:
         index, _, ext = name.partition(".")
         if ext != "jpg" or not index.isdigit():
