@@ -32,11 +32,13 @@ from .targets import (
 
 ALL = "*"
 _QUIET = [HealthCheck.too_slow, HealthCheck.filter_too_much, HealthCheck.data_too_large]
-# dev: a quick local loop; ci: more examples, reproducible; live: few deliberate requests,
-# no shrinking (every shrink step would be another request to a paid API).
-settings.register_profile("contract-dev", max_examples=8, stateful_step_count=12, deadline=None,
+# dev: a quick local loop, new examples every run; ci: more examples, reproducible; live: few
+# deliberate requests, no shrinking (every shrink step would be another request to a paid
+# API). Every accepted example costs the mock a real image check or rendering, and the state
+# tour, not the number of examples, is what guarantees every state is seen.
+settings.register_profile("contract-dev", max_examples=6, stateful_step_count=12, deadline=None,
                           database=None, suppress_health_check=_QUIET)
-settings.register_profile("contract-ci", max_examples=10, stateful_step_count=12, deadline=None,
+settings.register_profile("contract-ci", max_examples=8, stateful_step_count=12, deadline=None,
                           database=None, derandomize=True, suppress_health_check=_QUIET)
 # mutation: one pytest run per mutant only has to notice the drift, not minimise it.
 settings.register_profile("contract-mutation", max_examples=15, stateful_step_count=15,
