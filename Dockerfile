@@ -16,6 +16,7 @@ WORKDIR /src
 # Exactly what the wheel is built from (pyproject.toml: readme, package, force-included data).
 COPY pyproject.toml README.md ./
 COPY mockserver ./mockserver
+COPY contract_tests ./contract_tests
 COPY schemas ./schemas
 COPY fixtures ./fixtures
 RUN pip install . \

@@ -6,7 +6,8 @@
 Sections: throughput (wrk against the floor, interleaved), gc (collector settings against
 the tail: gc_tuning.py), startup (start-up, RSS, first image request), scale (stored tasks,
 limits on), pipeline (the image scripts bench_images.py and bench_idphoto.py), dashboard
-(bench_dashboard.py: the task list and a task detail with 10,000 tasks in each store). Loopback only; every load run stops by itself.
+(bench_dashboard.py: the task list and a task detail with 10,000 tasks in each store), contract
+(the contract kit's run times: contract.py). Loopback only; every load run stops by itself.
 `MOCKSERVER_BENCH_SECONDS` sets the default of `--seconds`.
 """
 from __future__ import annotations
@@ -23,6 +24,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+import contract  # noqa: E402
 import gc_tuning  # noqa: E402
 import scale  # noqa: E402
 import startup  # noqa: E402
@@ -30,7 +32,7 @@ import throughput  # noqa: E402
 from servers import HERE  # noqa: E402
 
 SECTIONS = ("throughput", "gc", "startup", "scale", "workers", "store_scale", "pipeline",
-            "dashboard", "access_log")
+            "dashboard", "access_log", "contract")
 
 
 def options(argv: list[str] | None) -> argparse.Namespace:
@@ -122,6 +124,10 @@ def main(argv: list[str] | None = None) -> int:
         print("\nthe access log's cost (wrk, on and off)", flush=True)
         report["access_log"] = run_script("bench_access_log.py", *(
             ["--seconds", "1", "--rounds", "1"] if opts.quick else []))
+    if "contract" in chosen:
+        vendors = ("dashscope",) if opts.quick else contract.VENDORS
+        report["contract"] = contract.run(1, vendors, whole=not opts.quick)
+        contract.print_result(report["contract"])
     report["load_average_end"] = os.getloadavg()
     opts.out.mkdir(parents=True, exist_ok=True)
     path = opts.out / f"bench-{today.strftime('%Y%m%d-%H%M%S')}.json"

@@ -11,16 +11,28 @@ from hypothesis import settings
 from contract_tests.adapters import ADAPTERS
 from contract_tests.adapters.base import Adapter
 from contract_tests.receiver import Receiver
-from contract_tests.session import Kit, Options, parse_targets
+from contract_tests.session import (
+    KIT_KEY,
+    RUN_KEY,
+    Kit,
+    Options,
+    RunRecord,
+    UsageError,
+    nothing_checked,
+    parse_targets,
+)
+from contract_tests.targets import TargetError
 
-_KIT = pytest.StashKey[Kit]()
+_KIT, _RUN = KIT_KEY, RUN_KEY
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("contract", "contract test kit")
-    group.addoption("--target", action="append", default=[], metavar="[VENDOR=]URL",
-                    help="run against a server: a running mock, or a vendor's base URL "
-                         "(default: the mock in-process)")
+    group.addoption("--target", action="append", default=[],
+                    metavar="[VENDOR=][mock=|live=]URL",
+                    help="run against a server: a running mock, or a vendor's base URL; "
+                         "mock=/live= say which instead of probing (default: the mock "
+                         "in-process)")
     group.addoption("--vendor", action="append", default=[], metavar="NAME",
                     help="only these vendors (repeatable or comma-separated)")
     group.addoption("--live-budget", type=int, default=0, metavar="N",
@@ -41,15 +53,20 @@ def pytest_configure(config: pytest.Config) -> None:
     unknown = sorted(set(vendors) - set(ADAPTERS))
     if unknown:
         raise pytest.UsageError(f"--vendor: unknown {unknown}; known: {sorted(ADAPTERS)}")
-    options = Options(
-        targets=parse_targets(config.getoption("--target")),
-        vendors=vendors,
-        live_budget=config.getoption("--live-budget"),
-        report_dir=Path(config.getoption("--drift-report")),
-        profile=config.getoption("--contract-profile") or os.environ.get("CONTRACT_PROFILE"),
-        callback_url=config.getoption("--callback-url"),
-    )
-    config.stash[_KIT] = Kit(options)
+    try:
+        options = Options(
+            targets=parse_targets(config.getoption("--target")),
+            vendors=vendors,
+            live_budget=config.getoption("--live-budget"),
+            report_dir=Path(config.getoption("--drift-report")),
+            profile=config.getoption("--contract-profile") or os.environ.get("CONTRACT_PROFILE"),
+            callback_url=config.getoption("--callback-url"),
+        )
+        config.stash[_KIT] = Kit(options)
+    except (UsageError, TargetError) as error:  # a dead URL fails loudly, never silently
+        raise pytest.UsageError(str(error)) from None
+    config.stash[_RUN] = record = RunRecord()
+    _RECORDS.append(record)
 
 
 def _kit_requested(config: pytest.Config) -> bool:
@@ -63,24 +80,44 @@ def pytest_unconfigure(config: pytest.Config) -> None:
     kit = config.stash.get(_KIT, None)
     if kit is not None:
         kit.close()
+    record = config.stash.get(_RUN, None)
+    if record in _RECORDS:
+        _RECORDS.remove(record)
 
 
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    record = config.stash.get(_RUN, None)
+    if record is not None:
+        record.contract_tests = sum(1 for i in items if "adapter" in getattr(i, "fixturenames", ()))
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    if report.skipped and isinstance(report.longrepr, tuple) and _RECORDS:
+        reason = str(report.longrepr[2]).removeprefix("Skipped: ")
+        _RECORDS[-1].skip_reasons.setdefault(reason, None)
+
+
+_RECORDS: list[RunRecord] = []  # the running session's (a report hook gets no config)
+
+
+@pytest.hookimpl(tryfirst=True)
 def pytest_sessionfinish(session: pytest.Session) -> None:
     kit = session.config.stash.get(_KIT, None)
     if kit is not None and kit.modes:
         kit.write_report()
+    if nothing_checked(session.config) and session.exitstatus == pytest.ExitCode.OK:
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
     kit = terminalreporter.config.stash.get(_KIT, None)
     if kit is None:
         return
-    where = ", ".join(f"{v}: {kit.where(v)}" for v in kit.modes) or "no vendor"
-    budget = kit.budget
-    spent = "" if budget.unlimited else f"; live budget {budget.spent}/{budget.limit} tasks"
-    terminalreporter.write_line(
-        f"contract kit: {where}; {len(kit.drift.findings)} drift finding(s){spent}; "
-        f"report in {kit.options.report_dir}/")
+    terminalreporter.write_line(kit.summary_line())
+    why = nothing_checked(terminalreporter.config)
+    if why:
+        terminalreporter.write_line(f"contract kit: FAILED: {why}", red=True)
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:

@@ -18,14 +18,15 @@ import dataclasses
 import json
 import os
 import uuid
-from collections.abc import AsyncIterator, Callable, Iterable
+from collections.abc import Callable, Iterable
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from starlette.routing import BaseRoute
 
-from mockserver.core.errors import VendorError
-from mockserver.web import Part, Reply
+from mockserver.core.tasks import State
+from mockserver.web import Reply
 
 if TYPE_CHECKING:
     from mockserver.core.tasks import Task
@@ -36,6 +37,7 @@ ENV = "MOCKSERVER_MUTATIONS"
 PLUGIN = "contract_tests.mutations:install"
 
 Edit = Callable[[Any], Any]  # body -> new body (gets a deep copy, may edit in place)
+Installer = Callable[["Emulator"], "list[BaseRoute] | None"]
 
 
 @dataclass(frozen=True)
@@ -43,13 +45,13 @@ class Mutant:
     name: str
     vendor: str
     drift: str  # the real-world change this mutant stands for
-    install: Callable[[Emulator], None]
+    install: Installer
 
 
 MUTANTS: dict[str, Mutant] = {}
 
 
-def register(name: str, vendor: str, drift: str, install: Callable[[Emulator], None]) -> None:
+def register(name: str, vendor: str, drift: str, install: Installer) -> None:
     if name in MUTANTS:
         raise ValueError(f"mutant {name!r} registered twice")
     MUTANTS[name] = Mutant(name, vendor, drift, install)
@@ -57,12 +59,14 @@ def register(name: str, vendor: str, drift: str, install: Callable[[Emulator], N
 
 def install(emulator: Emulator) -> list[BaseRoute]:
     """The plugin: switch on every mutant named in env `MOCKSERVER_MUTATIONS` (comma-separated;
-    an unknown name is a configuration error). It adds no routes."""
+    an unknown name is a configuration error). Returns the routes mutants add (answers for
+    paths no vendor route takes)."""
+    routes: list[BaseRoute] = []
     for name in filter(None, (n.strip() for n in os.environ.get(ENV, "").split(","))):
         if name not in MUTANTS:
             raise ValueError(f"unknown mutation {name!r}; see contract_tests/mutations.py")
-        MUTANTS[name].install(emulator)
-    return []
+        routes += MUTANTS[name].install(emulator) or []
+    return routes
 
 
 # --- building blocks ------------------------------------------------------------------------
@@ -79,7 +83,7 @@ def is_json(reply: Reply) -> bool:
 Predicate = Callable[["Call", Reply], bool]
 
 
-def on_replies(vendor: str, when: Predicate, change: Callable[[Call, Reply], Reply]) -> Callable[[Emulator], None]:
+def on_replies(vendor: str, when: Predicate, change: Callable[[Call, Reply], Reply]) -> Installer:
     """An installer adding a reply filter for `vendor` that applies `change` where `when` holds."""
     def reply_filter(call: Call, reply: Reply) -> Reply:
         if call.vendor != vendor or not is_json(reply) or not when(call, reply):
@@ -166,17 +170,52 @@ def rename_first_key(body: Any) -> Any:
 # --- state-level building blocks: a filter over the task view every handler reads -----------
 
 TaskView = Callable[["Task", float], "Task"]
+CallTest = Callable[["Call"], bool]
+_CALL: ContextVar[Call | None] = ContextVar("mutated_call", default=None)
 
 
-def on_task_view(vendor: str, view: TaskView) -> Callable[[Emulator], None]:
-    """Wrap the store's `get_task` so `vendor`'s tasks are seen through `view` (never stored)."""
+def remember_calls(emulator: Emulator) -> None:
+    """An interceptor that notes the vendor call being handled, so a task view can apply to
+    one read path only (a contextvar: background work started by a submit keeps its own)."""
+    if emulator.features.get("mutations.calls"):
+        return
+
+    async def note(call: Call) -> Reply | None:
+        _CALL.set(call)
+        return None
+
+    emulator.pipeline.interceptors.insert(0, note)
+    emulator.features["mutations.calls"] = True
+
+
+def during(operations: Iterable[str], test: CallTest | None = None) -> CallTest:
+    """Calls of these operations (and passing `test`)."""
+    wanted = frozenset(operations)
+    return lambda call: call.operation in wanted and (test is None or test(call))
+
+
+def body_field(call: Call, name: str) -> Any:
+    try:
+        doc = json.loads(call.body)
+    except ValueError:
+        return None
+    return doc.get(name) if isinstance(doc, dict) else None
+
+
+def on_task_view(vendor: str, view: TaskView, when: CallTest | None = None) -> Installer:
+    """Wrap the store's `get_task` so `vendor`'s tasks are seen through `view` (never stored),
+    during every read or only during the calls `when` accepts."""
     def install(emulator: Emulator) -> None:
         store, clock = emulator.store, emulator.clock
         original_get, original_put = store.get_task, store.put_task
+        if when is not None:
+            remember_calls(emulator)
 
         def get_task(task_id: str) -> Task | None:
             task = original_get(task_id)
             if task is None or task.vendor != vendor:
+                return task
+            if when is not None and not ((call := _CALL.get()) is not None and when(call)):
                 return task
             return view(task, clock.now())
 
@@ -212,6 +251,36 @@ def resume_canceled(task: Task, now: float) -> Task:
     return task
 
 
+def runs_again() -> TaskView:
+    """A finished task, once read as finished, is read as running again afterwards."""
+    finished: set[str] = set()
+
+    def view(task: Task, now: float) -> Task:
+        if task.state_at(now) not in (State.SUCCEEDED, State.FAILED):
+            return task
+        if task.id not in finished:
+            finished.add(task.id)
+            return task
+        return dataclasses.replace(task, end_at=now + 600.0)
+
+    return view
+
+
+def never_running(task: Task, now: float) -> Task:
+    """Queued until it is done: the running state is never seen."""
+    if task.state_at(now) is State.RUNNING and task.end_at is not None:
+        return dataclasses.replace(task, start_at=task.end_at)
+    return task
+
+
+def never_ends(task: Task, now: float) -> Task:
+    """Running for ever (and so never expiring either)."""
+    if task.state_at(now) in (State.SUCCEEDED, State.FAILED, State.EXPIRED) \
+            and task.end_at is not None:
+        return dataclasses.replace(task, end_at=now + 3600.0)
+    return task
+
+
 def flap_after(done_word: str, path: str, make_unfinished: Edit) -> Callable[[Call, Reply], Reply]:
     """Report `done_word` once, then the unfinished view of that task on the next query."""
     seen: set[str] = set()
@@ -234,15 +303,19 @@ def fake_acceptance(body: Callable[[Call], Any], schema: str) -> Callable[[Call,
     return change
 
 
-def on_callback(vendor: str, edit: Edit) -> Callable[[Emulator], None]:
-    """Wrap the provider's `callback_body` so the payload it POSTs is edited (still valid)."""
+def on_callback(vendor: str, edit: Edit | None, schema: str | None = None) -> Installer:
+    """Wrap the provider's `callback_body` so the payload it POSTs is edited, or (None) not
+    sent at all. `schema` replaces the schema the mock checks the payload against before it
+    sends it (a permissive one lets an invalid payload out, as a drifting vendor would)."""
     def install(emulator: Emulator) -> None:
         provider = emulator.providers[vendor]
         original = provider.callback_body
 
         def callback_body(task: Task) -> tuple[dict[str, object], str] | None:
             found = original(task)
-            return None if found is None else (edit(copy.deepcopy(found[0])), found[1])
+            if found is None or edit is None:
+                return None
+            return edit(copy.deepcopy(found[0])), schema or found[1]
 
         provider.callback_body = callback_body  # type: ignore[method-assign]
 
@@ -266,6 +339,16 @@ ERROR_CODE_PATHS = {
     "tencent": "Response.Error.Code",
     "gptge": "message",  # gpt.ge errors carry no code; the message stands for it
 }
+# A field of each error envelope besides the code (schemas/<vendor>/error.schema.json).
+ERROR_ENVELOPE_FIELDS = {
+    "dashscope": "request_id",
+    "acedata": "error.message",
+    "tencent": "Response.RequestId",
+    "gptge": "status",
+}
+# The read paths that answer a task's state.
+POLL_OPERATIONS = {"dashscope": "query_task", "acedata": "tasks", "tencent": "QueryGlamPicJob",
+                   "gptge": "query_task"}
 
 
 def _generic(vendor: str) -> None:
@@ -285,189 +368,19 @@ def _generic(vendor: str) -> None:
     register(f"{vendor}.foreign-task-visible", vendor,
              "one account can see another account's tasks",
              on_task_view(vendor, leak_foreign))
+    register(f"{vendor}.content-type-text", vendor,
+             "JSON answers are labelled text/plain",
+             on_replies(vendor, lambda call, reply: True, media_type("text/plain; charset=utf-8")))
+    register(f"{vendor}.error-envelope-field-missing", vendor,
+             f"error envelopes lose {ERROR_ENVELOPE_FIELDS[vendor]}",
+             on_replies(vendor, error(), edit_body(drop(ERROR_ENVELOPE_FIELDS[vendor]))))
+    register(f"{vendor}.finished-runs-again", vendor,
+             "a finished task is reported as running again on a later poll",
+             on_task_view(vendor, runs_again(), during([POLL_OPERATIONS[vendor]])))
 
 
 for _vendor in ERROR_CODE_PATHS:
     _generic(_vendor)
 
 
-# --- DashScope ------------------------------------------------------------------------------
-
-def _dashscope_running(body: Any) -> Any:
-    output = body["output"]
-    keep = {k: output[k] for k in ("task_id", "submit_time", "scheduled_time") if k in output}
-    return {"request_id": body["request_id"],
-            "output": {**keep, "task_status": "RUNNING",
-                       "task_metrics": {"TOTAL": 1, "SUCCEEDED": 0, "FAILED": 0}}}
-
-
-def _dashscope_accepted(call: Call) -> dict[str, Any]:
-    return {"output": {"task_id": str(uuid.uuid4()), "task_status": "PENDING"},
-            "request_id": call.request_id}
-
-
-def _dashscope_status(word: str) -> Predicate:
-    return lambda call, reply: get_path(reply.body, "output.task_status") == word
-
-
-DS = "dashscope"
-register("dashscope.task-id-renamed", DS, "submit answers output.taskId instead of output.task_id",
-         on_replies(DS, success(["gen_potrait"]), edit_body(rename("output.task_id", "taskId"))))
-register("dashscope.request-id-missing", DS, "submit answers lose the required request_id",
-         on_replies(DS, success(["gen_potrait"]), edit_body(drop("request_id"))))
-register("dashscope.metrics-wrong-type", DS, "RUNNING task_metrics.TOTAL becomes a string",
-         on_replies(DS, _dashscope_status("RUNNING"),
-                    edit_body(replace_value("output.task_metrics.TOTAL", str))))
-register("dashscope.status-word-changed", DS, "SUCCEEDED is reported as SUCCESS",
-         on_replies(DS, _dashscope_status("SUCCEEDED"),
-                    edit_body(replace_value("output.task_status", lambda s: "SUCCESS"))))
-register("dashscope.time-format-changed", DS, "submit_time switches to ISO 8601 with a T",
-         on_replies(DS, success(["query_task"]),
-                    edit_body(replace_value("output.submit_time", lambda t: t.replace(" ", "T")))))
-register("dashscope.results-while-running", DS, "RUNNING tasks already list result URLs",
-         on_replies(DS, _dashscope_status("RUNNING"), edit_body(
-             replace_value("output", lambda o: {**o, "results": [{"url": "http://x/0.jpg"}]}))))
-register("dashscope.unknown-task-404", DS, "unknown task ids answer 404 NotFound, not UNKNOWN",
-         on_replies(DS, _dashscope_status("UNKNOWN"), lambda call, reply: Reply(
-             404, {"code": "NotFound", "message": "Not found!", "request_id": call.request_id},
-             "dashscope/error")))
-register("dashscope.cancel-running-accepted", DS,
-         "cancel of a task that is no longer PENDING is acknowledged (and ignored)",
-         on_replies(DS, lambda call, reply: call.operation == "cancel_task" and get_path(
-             reply.body, "code") == "UnsupportedOperation",
-                    lambda call, reply: Reply(200, {"request_id": call.request_id},
-                                              "dashscope/cancel-response")))
-register("dashscope.canceled-resumes", DS, "a CANCELED task later runs after all",
-         on_task_view(DS, resume_canceled))
-register("dashscope.succeeded-flaps-back", DS, "a SUCCEEDED task is reported RUNNING again",
-         on_replies(DS, success(["query_task"]),
-                    flap_after("SUCCEEDED", "output.task_status", _dashscope_running)))
-register("dashscope.lenient-validation", DS, "invalid parameters are accepted as a task",
-         on_replies(DS, error(["InvalidParameter"], "code"),
-                    fake_acceptance(_dashscope_accepted, "dashscope/submit-response")))
-register("dashscope.async-header-optional", DS, "submit without X-DashScope-Async is accepted",
-         on_replies(DS, error(["AccessDenied"], "code"),
-                    fake_acceptance(_dashscope_accepted, "dashscope/submit-response")))
-register("dashscope.failed-usage-renamed", DS,
-         "FAILED tasks report usage.image_total, neither image_count nor image_num",
-         on_replies(DS, _dashscope_status("FAILED"),
-                    edit_body(rename("usage.image_count", "image_total"))))
-register("dashscope.auth-code-changed", DS, "a bad API key answers 403 AccessDenied",
-         on_replies(DS, error(["InvalidApiKey"], "code"), lambda call, reply: dataclasses.replace(
-             reply, status=403, body={**reply.body, "code": "AccessDenied"})))
-
-
-# --- Tencent --------------------------------------------------------------------------------
-
-TC = "tencent"
-
-
-def _tencent_error(code: str) -> Predicate:
-    return lambda call, reply: get_path(reply.body, "Response.Error.Code") == code
-
-
-def _tencent_done(call: Call, reply: Reply) -> bool:
-    return get_path(reply.body, "Response.JobStatusCode") == "5"
-
-
-register("tencent.status-code-int", TC, "JobStatusCode becomes a number instead of a string",
-         on_replies(TC, success(["QueryGlamPicJob"]),
-                    edit_body(replace_value("Response.JobStatusCode", int))))
-register("tencent.content-type-charset", TC,
-         "answers say application/json; charset=utf-8 (the SDK then ignores errors)",
-         on_replies(TC, lambda call, reply: True, media_type("application/json; charset=utf-8")))
-register("tencent.request-id-renamed", TC, "RequestId is spelled RequestID in success answers",
-         on_replies(TC, success(), edit_body(rename("Response.RequestId", "RequestID"))))
-register("tencent.job-not-exist-renamed", TC, "unknown jobs answer ResourceNotFound",
-         on_replies(TC, _tencent_error("FailedOperation.JobNotExist"), edit_body(replace_value(
-             "Response.Error.Code", lambda c: "ResourceNotFound"))))
-register("tencent.signature-not-checked", TC, "a forged signature is answered as a valid request",
-         on_replies(TC, _tencent_error("AuthFailure.SignatureFailure"), edit_body(replace_value(
-             "Response.Error.Code", lambda c: "FailedOperation.JobNotExist"))))
-register("tencent.failed-without-error", TC, "failed jobs leave JobErrorCode empty",
-         on_replies(TC, lambda call, reply: get_path(reply.body, "Response.JobStatusCode") == "4",
-                    edit_body(replace_value("Response.JobErrorCode", lambda c: ""))))
-register("tencent.done-without-results", TC, "finished jobs list no result images",
-         on_replies(TC, _tencent_done, edit_body(replace_value("Response.ResultImage",
-                                                               lambda r: []))))
-
-# --- AceData --------------------------------------------------------------------------------
-
-AD = "acedata"
-register("acedata.trace-id-missing", AD, "async generate answers lose trace_id",
-         on_replies(AD, success(["generate"]), edit_body(drop("trace_id"))))
-register("acedata.created-at-string", AD, "task records give created_at as a string",
-         on_replies(AD, success(["tasks"]), edit_body(replace_value("created_at", str))))
-register("acedata.unknown-task-empty-200", AD, "unknown task ids answer 200 with an empty record",
-         on_replies(AD, error(["not_found"], "error.code"),
-                    lambda call, reply: Reply(200, {}, "acedata/task-queued")))
-register("acedata.photo-url-renamed", AD, "finished photos carry url instead of image_url",
-         on_replies(AD, success(["tasks"]), edit_body(
-             lambda body: _rename_in_list(body, "response.data", "image_url", "url"))))
-register("acedata.callback-wrong-task", AD, "callbacks name another task id",
-         on_callback(AD, replace_value("task_id", _random_id)))
-
-
-def _asks_for_lines(call: Call) -> bool:
-    return "application/x-ndjson" in call.request.headers.get("accept", "").lower()
-
-
-def _ndjson_refused(emulator: Emulator) -> None:
-    def reply_filter(call: Call, reply: Reply) -> Reply:
-        if call.vendor == AD and _asks_for_lines(call) and reply.status == 200:
-            return call.provider.error_reply(VendorError("api_not_implemented"), call)
-        return reply
-    emulator.pipeline.reply_filters.append(reply_filter)
-
-
-async def _last_part_edited(parts: AsyncIterator[Part], edit: Edit) -> AsyncIterator[Part]:
-    previous: Part | None = None
-    async for part in parts:
-        if previous is not None:
-            yield previous
-        previous = part
-    if previous is not None:
-        body = edit(copy.deepcopy(previous.body))
-        yield Part(json.dumps(body, ensure_ascii=False).encode() + b"\r\n", body, previous.schema)
-
-
-def _stream_last_line(edit: Edit) -> Callable[[Emulator], None]:
-    def reply_filter(call: Call, reply: Reply) -> Reply:
-        if call.vendor != AD or not reply.streamed:
-            return reply
-        return dataclasses.replace(reply, body=_last_part_edited(reply.body, edit))
-
-    def install(emulator: Emulator) -> None:
-        emulator.pipeline.reply_filters.append(reply_filter)
-    return install
-
-
-register("acedata.ndjson-refused", AD, "accept: application/x-ndjson on generate is refused "
-         "(400 api_not_implemented), as the mock once did", _ndjson_refused)
-register("acedata.stream-last-line-differs", AD, "the last NDJSON line of a blocking generate is "
-         "not the blocking answer (its success flag is gone)", _stream_last_line(drop("success")))
-
-# --- gpt.ge ---------------------------------------------------------------------------------
-
-GG = "gptge"
-register("gptge.state-as-string", GG, "data.state becomes a string",
-         on_replies(GG, success(["query_task"]), edit_body(replace_value("data.state", str))))
-register("gptge.image-renamed", GG, "finished tasks name their result image_url, not image",
-         on_replies(GG, success(["query_task"]), edit_body(rename("data.image", "image_url"))))
-register("gptge.unknown-task-200", GG, "unknown task ids answer 200 with data null",
-         on_replies(GG, lambda call, reply: reply.status == 404, lambda call, reply: Reply(
-             200, {"status": 200, "data": None}, "gptge/task-queued")))
-register("gptge.lenient-size", GG, "an out-of-range size is accepted",
-         on_replies(GG, lambda call, reply: is_error(reply) and "size" in str(
-             get_path(reply.body, "message")).lower(), fake_acceptance(
-             lambda call: {"status": 200, "data": {"task_id": str(uuid.uuid4())}},
-             "gptge/create-response")))
-register("gptge.callback-wrong-task", GG, "callbacks name another task id",
-         on_callback(GG, replace_value("data.task_id", _random_id)))
-
-
-def _rename_in_list(body: Any, path: str, old: str, new: str) -> Any:
-    for item in get_path(body, path) or []:
-        if isinstance(item, dict) and old in item:
-            item[new] = item.pop(old)
-    return body
+from . import vendor_mutations  # noqa: E402,F401 - registers the vendor-specific mutants

@@ -5,6 +5,7 @@ import os
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+import pytest
 from hypothesis import HealthCheck, Phase, settings
 
 from mockserver.core.errors import Catalogue
@@ -19,15 +20,25 @@ from .adapters.base import Adapter
 from .budget import Budget
 from .drift import DriftLog
 from .masking import Masker
-from .targets import IN_PROCESS_BASE, InProcess, OverHttp, Target, answers_as_mock
+from .targets import (
+    IN_PROCESS_BASE,
+    ClockView,
+    InProcess,
+    OverHttp,
+    Target,
+    TargetError,
+    probe,
+)
 
 ALL = "*"
 _QUIET = [HealthCheck.too_slow, HealthCheck.filter_too_much, HealthCheck.data_too_large]
-# dev: a quick local loop; ci: more examples, reproducible; live: few deliberate requests,
-# no shrinking (every shrink step would be another request to a paid API).
-settings.register_profile("contract-dev", max_examples=8, stateful_step_count=12, deadline=None,
+# dev: a quick local loop, new examples every run; ci: more examples, reproducible; live: few
+# deliberate requests, no shrinking (every shrink step would be another request to a paid
+# API). Every accepted example costs the mock a real image check or rendering, and the state
+# tour, not the number of examples, is what guarantees every state is seen.
+settings.register_profile("contract-dev", max_examples=6, stateful_step_count=12, deadline=None,
                           database=None, suppress_health_check=_QUIET)
-settings.register_profile("contract-ci", max_examples=10, stateful_step_count=12, deadline=None,
+settings.register_profile("contract-ci", max_examples=8, stateful_step_count=12, deadline=None,
                           database=None, derandomize=True, suppress_health_check=_QUIET)
 # mutation: one pytest run per mutant only has to notice the drift, not minimise it.
 settings.register_profile("contract-mutation", max_examples=15, stateful_step_count=15,
@@ -38,9 +49,40 @@ settings.register_profile("contract-live", max_examples=2, stateful_step_count=6
                           suppress_health_check=_QUIET)
 
 
+class RunRecord:
+    """What the session did, to tell a run that checked nothing from one that passed."""
+
+    def __init__(self) -> None:
+        self.contract_tests = 0  # collected tests that talk to a target (take `adapter`)
+        self.skip_reasons: dict[str, None] = {}  # in order, without repeats
+
+
+# Where a pytest session keeps the kit (here, not in conftest.py: pytest may import a conftest
+# under another module name, and the command line reads these too).
+KIT_KEY = pytest.StashKey["Kit"]()
+RUN_KEY = pytest.StashKey[RunRecord]()
+
+
+def nothing_checked(config: pytest.Config) -> str | None:
+    """Why a run that should have checked a target checked nothing (None: it did check, or
+    no test of the run talks to a target)."""
+    kit, record = config.stash.get(KIT_KEY, None), config.stash.get(RUN_KEY, None)
+    if kit is None or record is None or not record.contract_tests or kit.drift.exercised \
+            or config.option.collectonly:
+        return None
+    reasons = [*kit.notes, *record.skip_reasons] or ["no contract test ran (deselected?)"]
+    return "no check ran against any target: " + "; ".join(reasons)
+
+
+@dataclass(frozen=True)
+class TargetSpec:
+    url: str
+    forced: str | None = None  # "mock" | "live": given with mock= / live=
+
+
 @dataclass
 class Options:
-    targets: dict[str, str] = field(default_factory=dict)  # vendor (or "*") -> base URL
+    targets: dict[str, TargetSpec] = field(default_factory=dict)  # vendor (or "*") -> where
     vendors: tuple[str, ...] = ()  # empty: every vendor the kit and the mock both know
     live_budget: int = 0
     report_dir: Path = Path("contract-report")
@@ -48,15 +90,31 @@ class Options:
     callback_url: str | None = None  # a public receiver for live callback checks
 
 
-def parse_targets(values: list[str]) -> dict[str, str]:
-    """`URL` (every vendor) or `vendor=URL`, repeatable."""
-    found = {}
+class UsageError(ValueError):
+    """A command-line value the kit cannot use; the message names it."""
+
+
+KINDS = ("mock", "live")
+
+
+def parse_targets(values: list[str]) -> dict[str, TargetSpec]:
+    """`[VENDOR=][mock=|live=]URL`, repeatable: a bare URL applies to every vendor; `mock=` or
+    `live=` says what the URL is instead of probing for it."""
+    found: dict[str, TargetSpec] = {}
     for value in values:
-        vendor, sep, url = value.partition("=")
-        if sep and vendor in ADAPTERS:
-            found[vendor] = url.rstrip("/")
-        else:
-            found[ALL] = value.rstrip("/")
+        vendor, forced, rest = ALL, None, value
+        while True:
+            head, sep, tail = rest.partition("=")
+            if sep and head in ADAPTERS and vendor == ALL:
+                vendor, rest = head, tail
+            elif sep and head in KINDS and forced is None:
+                forced, rest = head, tail
+            else:
+                break
+        if not rest.startswith(("http://", "https://")):
+            raise UsageError(f"--target {value!r}: expected [VENDOR=][mock=|live=]http(s)://"
+                             f"HOST[:PORT] (vendors: {', '.join(ADAPTERS)})")
+        found[vendor] = TargetSpec(rest.rstrip("/"), forced)
     return found
 
 
@@ -64,13 +122,17 @@ class Kit:
     def __init__(self, options: Options) -> None:
         self.options = options
         self.masker = Masker()
-        self.modes = {v: self._mode(v) for v in self.landed()}
+        self.notes: list[str] = []  # why vendors were left out, for "nothing was checked"
+        self.probed = {spec: probe(spec.url, spec.forced) for spec in set(options.targets.values())}
+        self.modes = {v: mode for v in self.landed() if (mode := self._mode(v)) is not None}
         self.live = any(mode == "live" for mode in self.modes.values())
         self.budget = Budget(options.live_budget if self.live else None)
         self.drift = DriftLog({v: self.where(v) for v in self.modes})
+        self.drift.notes = self.notes
         self.schemas = SchemaRegistry.shared()  # the contract: schemas, operations, catalogues
         self._in_process: InProcess | None = None
         self._adapters: dict[str, Adapter] = {}
+        self._clocks: dict[str, ClockView] = {}  # base URL -> the clock of the mock there
 
     # --- which vendors, where -----------------------------------------------------------------
 
@@ -80,18 +142,35 @@ class Kit:
         chosen = self.options.vendors or tuple(ADAPTERS)
         return [v for v in present if v in chosen and adapter_class(v) is not None]
 
-    def url_for(self, vendor: str) -> str | None:
+    def target_for(self, vendor: str) -> TargetSpec | None:
         return self.options.targets.get(vendor, self.options.targets.get(ALL))
 
-    def _mode(self, vendor: str) -> str:
-        url = self.url_for(vendor)
-        if url is None:
+    def url_for(self, vendor: str) -> str | None:
+        spec = self.target_for(vendor)
+        return None if spec is None else spec.url
+
+    def _mode(self, vendor: str) -> str | None:
+        spec = self.target_for(vendor)
+        if spec is None:
             return "inprocess"
-        return "mock" if answers_as_mock(url) else "live"
+        found = self.probed[spec]
+        if found.kind == "mock" and vendor not in found.vendors:
+            named = vendor in self.options.vendors or vendor in self.options.targets
+            message = (f"the mock at {spec.url} does not emulate {vendor} (it emulates "
+                       f"{', '.join(found.vendors) or 'nothing'})")
+            if named:
+                raise TargetError(message)
+            self.notes.append(f"{vendor} left out: {message}")
+            return None
+        return found.kind
 
     def where(self, vendor: str) -> str:
         mode = self.modes[vendor]
-        return "the mock, in-process" if mode == "inprocess" else f"{mode} at {self.url_for(vendor)}"
+        if mode == "inprocess":
+            return "the mock, in-process"
+        spec = self.target_for(vendor)
+        assert spec is not None
+        return f"{mode} at {spec.url} ({self.probed[spec].how})"
 
     @property
     def profile(self) -> settings:
@@ -109,13 +188,16 @@ class Kit:
         cls = adapter_class(vendor)
         assert cls is not None
         mode = self.modes[vendor]
+        url = IN_PROCESS_BASE if mode == "inprocess" else self.url_for(vendor) or ""
+        clock = self._clocks.setdefault(url, ClockView())
         if mode == "inprocess":
-            target = Target(vendor, IN_PROCESS_BASE, mode, self.in_process(), Budget(None), self.masker)
+            target = Target(vendor, url, mode, self.in_process(), Budget(None), self.masker,
+                            clock=clock)
         else:
             live = mode == "live"
-            target = Target(vendor, self.url_for(vendor) or "", mode, OverHttp(trust_env=live),
+            target = Target(vendor, url, mode, OverHttp(trust_env=live),
                             self.budget if live else Budget(None), self.masker,
-                            min_interval=cls.min_interval if live else 0.0)
+                            min_interval=cls.min_interval if live else 0.0, clock=clock)
         catalogue = Catalogue.load(schemas_root() / vendor / "catalogue.json")
         return cls(self, target, list(load_operations(vendor)), catalogue, self.schemas)
 
@@ -128,15 +210,10 @@ class Kit:
         """The in-process mock: env `MOCKSERVER_*` apply; `MOCKSERVER_MUTATIONS` (the mutation
         script) installs the kit's deliberate deviations as a plugin."""
         base = load_settings({"host": "127.0.0.1", "port": 8000})
-        credentials = {vendor: dict(pairs) for vendor, pairs in base.credentials.items()}
-        for vendor in self.modes:
-            pairs = getattr(adapter_class(vendor), "mock_secret_pairs", {})
-            if pairs:
-                credentials[vendor] = {**credentials.get(vendor, {}), **pairs}
         plugins = base.plugins
-        if os.environ.get(mutations.ENV):
+        if os.environ.get(mutations.ENV) and mutations.PLUGIN not in plugins:
             plugins = (*plugins, mutations.PLUGIN)
-        return replace(base, credentials=credentials, plugins=plugins)
+        return replace(base, plugins=plugins)
 
     def close(self) -> None:
         for adapter in self._adapters.values():
@@ -145,5 +222,36 @@ class Kit:
         if self._in_process is not None:
             self._in_process.close()
 
+    def summary_line(self) -> str:
+        places: dict[str, list[str]] = {}
+        for vendor in self.modes:
+            places.setdefault(self.where(vendor), []).append(vendor)
+        where = "; ".join(f"{', '.join(v)}: {p}" for p, v in places.items()) or "no vendor"
+        budget = self.budget
+        spent = "" if budget.unlimited else f"; live budget {budget.spent}/{budget.limit} tasks"
+        return (f"contract kit: {where}; {len(self.drift.exercised)} cases checked, "
+                f"{len(self.drift.findings)} drift finding(s){self._states_note()}{spent}; "
+                f"report in {self.options.report_dir}/")
+
+    def _states_note(self) -> str:
+        """Mocks must show every documented state; live vendors show what they show."""
+        mocked = {v: c for v, c in self.drift.states.items() if self.modes.get(v) != "live"}
+        live = {v: c for v, c in self.drift.states.items() if self.modes.get(v) == "live"}
+        notes = []
+        missing = {v: c.missing() for v, c in mocked.items() if c.missing()}
+        if mocked:
+            notes.append("every documented state observed" if not missing else
+                         "states not observed: " + "; ".join(
+                             f"{v} {', '.join(m)}" for v, m in sorted(missing.items())))
+        if live:
+            notes.append("live states seen: " + ", ".join(
+                f"{v} {len(c.kinds) - len(c.missing())}/{len(c.kinds)}"
+                for v, c in sorted(live.items())))
+        return "".join(f"; {note}" for note in notes)
+
     def write_report(self) -> list[Path]:
+        waited = [f"{v}: {a.target.throttles_waited} documented refusal(s) under load waited "
+                  f"out ({'the mock clock moved on' if a.target.is_mock else 'backed off'})"
+                  for v, a in self._adapters.items() if a.target.throttles_waited]
+        self.drift.notes = [*self.notes, *waited]
         return self.drift.write(self.options.report_dir)

@@ -94,7 +94,7 @@ def _array(schema: Schema) -> st.SearchStrategy[list[Any]]:
 def _string(schema: Schema) -> st.SearchStrategy[str]:
     low, high = schema.get("minLength", 0), schema.get("maxLength")
     if "pattern" in schema:
-        strategy = st.from_regex(schema["pattern"], fullmatch=True)
+        strategy: st.SearchStrategy[str] = st.from_regex(str(schema["pattern"]), fullmatch=True)
         return strategy.filter(lambda s: len(s) >= low and (high is None or len(s) <= high))
     if schema.get("format") == "uri":
         return st.just("https://example.invalid/image.jpg")

@@ -2,6 +2,9 @@
 
 Tests are synchronous (Hypothesis drives them); the in-process mock runs on an event loop in a
 blocking portal and is reached through `httpx.ASGITransport`, the others through `httpx.Client`.
+Whether a URL is a mock is decided by a positive probe (`probe`): its `GET /__admin/health`
+answers as this project's mock does. A URL that gives no HTTP answer at all is an error, never
+a live vendor by default.
 """
 from __future__ import annotations
 
@@ -25,10 +28,79 @@ from mockserver.settings import Settings
 
 from .budget import Budget
 from .masking import Masker
+from .repro import curl
 
 IN_PROCESS_BASE = "http://127.0.0.1:8000"
 TIMEOUT = httpx.Timeout(30.0, connect=10.0)
-MAX_BACKOFF = 30.0
+PROBE_TIMEOUT = 10.0
+HEALTH = "/__admin/health"
+# Waiting out a documented refusal (rate window, queue cap). A mock's clock is moved on in
+# growing steps until the queue drains; a live vendor is given real time, within a budget.
+MOCK_THROTTLE_STEPS = (1.0, 1.0, 2.0, 5.0, 10.0, 30.0, 60.0, 120.0, 300.0, 600.0)
+LIVE_THROTTLE_BUDGET = 90.0  # real seconds one request may spend backing off
+LIVE_BACKOFF = (2.0, 4.0, 8.0, 16.0, 30.0, 30.0)
+
+
+class TargetError(Exception):
+    """A target the kit cannot use; the message names the URL and what went wrong."""
+
+
+@dataclass(frozen=True)
+class Probed:
+    """What a URL turned out to be."""
+
+    url: str
+    kind: str  # "mock" | "live"
+    vendors: tuple[str, ...] = ()  # a mock's emulated vendors
+    how: str = ""  # how this was decided, for the report
+
+
+def probe(url: str, forced: str | None = None) -> Probed:
+    """Decide what `url` is. A mock is recognised by what it answers (`/__admin/health` with
+    status ok, a version, its vendors and its clock); any other HTTP answer is a live vendor.
+    No answer at all raises `TargetError`. `forced` ("mock" or "live") skips the guess but not
+    the check that the URL answers (and, for "mock", that it answers as one)."""
+    health = f"{url}{HEALTH}"
+    try:
+        with httpx.Client(timeout=PROBE_TIMEOUT, trust_env=forced == "live") as client:
+            answer = client.get(health)
+    except httpx.HTTPError as error:
+        raise TargetError(f"target {url} does not answer: {_reason(error)} "
+                          f"(GET {health})") from None
+    vendors = _mock_health(answer)
+    if forced == "live":
+        return Probed(url, "live", how="forced with live=")
+    if vendors is not None:
+        return Probed(url, "mock", vendors, how=f"GET {HEALTH} answered as this mock")
+    if forced == "mock":
+        raise TargetError(f"target {url} was given as mock= but GET {health} answered HTTP "
+                          f"{answer.status_code}, not this mock's health document")
+    return Probed(url, "live", how=f"GET {HEALTH} answered HTTP {answer.status_code}, "
+                                   "not this mock's health document")
+
+
+def _mock_health(answer: httpx.Response) -> tuple[str, ...] | None:
+    """The vendors of a mock's health answer, or None when the answer is not one."""
+    try:
+        doc = answer.json()
+    except ValueError:
+        return None
+    if answer.status_code != 200 or not isinstance(doc, dict) or doc.get("status") != "ok":
+        return None
+    vendors, version, now = doc.get("vendors"), doc.get("version"), doc.get("time")
+    if not isinstance(vendors, list) or not all(isinstance(v, str) for v in vendors):
+        return None
+    if not isinstance(version, str) or not isinstance(now, (int, float)):
+        return None
+    return tuple(vendors)
+
+
+def _reason(error: httpx.HTTPError) -> str:
+    if isinstance(error, httpx.ConnectError):
+        return f"connection failed ({error})"
+    if isinstance(error, httpx.TimeoutException):
+        return f"no answer within {PROBE_TIMEOUT:g} s"
+    return f"{type(error).__name__}: {error}"
 
 
 @dataclass
@@ -72,6 +144,10 @@ class Exchange:
         return (f"{self.method} {masker.text(self.url)}\n{headers}\n  body: {body}\n"
                 f"-> HTTP {self.status} {self.content_type}\n  {answer}")
 
+    def curl(self, masker: Masker) -> str:
+        """One line that sends the same request again (secrets masked: fill them in)."""
+        return curl(self.method, self.url, self.request_headers, self.request_body, masker)
+
 
 def _text(data: bytes, limit: int) -> str:
     text = data.decode("utf-8", "replace") if data else ""
@@ -111,6 +187,7 @@ class InProcess:
 class OverHttp:
     def __init__(self, trust_env: bool) -> None:
         # A mock on loopback must not be reached through a proxy; a live vendor may need one.
+        # One client per target: its connections are kept alive between requests.
         self._client = httpx.Client(timeout=TIMEOUT, trust_env=trust_env)
 
     def send(self, request: httpx.Request) -> httpx.Response:
@@ -118,6 +195,20 @@ class OverHttp:
 
     def close(self) -> None:
         self._client.close()
+
+
+@dataclass
+class ClockView:
+    """A mock's clock as the kit knows it: the offset from the wall clock, learnt from the
+    mock's answers to clock calls. Shared by every target that reaches the same mock (the
+    vendors of one server move one clock)."""
+
+    offset: float | None = None
+
+    def learn(self, doc: Any) -> float:
+        now = float(doc["now"])
+        self.offset = now - time.time()
+        return now
 
 
 @dataclass
@@ -132,6 +223,8 @@ class Target:
     masker: Masker
     min_interval: float = 0.0  # live runs pace their requests
     _last_sent: float = field(default=0.0, repr=False)
+    clock: ClockView = field(default_factory=ClockView)
+    throttles_waited: int = 0  # documented refusals waited out (for the report)
 
     @property
     def is_mock(self) -> bool:
@@ -143,12 +236,22 @@ class Target:
                                 content=content)
         return _exchange(request, self._paced(request))
 
-    def wait_out_throttling(self, attempt: int) -> None:
-        """After a throttled answer: move a mock's clock past the window, or back off live."""
+    def wait_out_throttling(self, attempt: int, waited: float) -> float | None:
+        """After a documented refusal under load: move a mock's clock on (growing steps) or
+        sleep for a live vendor. Returns the seconds waited, or None when the waiting is over
+        (steps used up, or the live budget would be exceeded)."""
+        self.throttles_waited += 1
         if self.is_mock:
-            self.advance(1.0)
-        else:
-            time.sleep(min(MAX_BACKOFF, 2.0 ** (attempt + 1)))
+            if attempt >= len(MOCK_THROTTLE_STEPS):
+                return None
+            step = MOCK_THROTTLE_STEPS[attempt]
+            self.advance(step)
+            return step
+        pause = LIVE_BACKOFF[min(attempt, len(LIVE_BACKOFF) - 1)]
+        if waited + pause > LIVE_THROTTLE_BUDGET:
+            return None
+        time.sleep(pause)
+        return pause
 
     def _paced(self, request: httpx.Request) -> httpx.Response:
         wait = self._last_sent + self.min_interval - time.monotonic()
@@ -159,13 +262,20 @@ class Target:
         response.read()
         return response
 
-    def advance(self, seconds: float) -> None:
-        """Move the mock's clock (only mocks have one)."""
-        self._admin("POST", "/__admin/clock/advance", {"seconds": seconds})
+    # --- a mock's admin API -------------------------------------------------------------------
+
+    def advance(self, seconds: float) -> float:
+        """Move the mock's clock (only mocks have one); returns its new time."""
+        return self.clock.learn(self.admin("POST", "/__admin/clock/advance", {"seconds": seconds}))
 
     def drain_callbacks(self) -> None:
         """Have a mock deliver every callback that is due now."""
-        self._admin("POST", "/__admin/callbacks/drain")
+        self.admin("POST", "/__admin/callbacks/drain")
+
+    def add_key_pair(self) -> tuple[str, str]:
+        """A fresh key pair the mock accepts from now on (signing vendors)."""
+        doc = self.admin("POST", f"/__admin/credentials/{self.vendor}", {})
+        return str(doc["key_id"]), str(doc["secret"])
 
     @contextmanager
     def clock_pushed(self, step: float = 5.0, every: float = 0.05) -> Iterator[None]:
@@ -188,16 +298,27 @@ class Target:
             pusher.join()
 
     def now(self) -> float:
-        """The target's idea of the time: a mock's (possibly advanced) clock, else ours."""
+        """The target's idea of the time: a mock's (possibly advanced) clock, else ours. The
+        mock's offset is learnt from its answers to the clock calls, not asked every time."""
         if not self.is_mock:
             return time.time()
-        return float(self._admin("GET", "/__admin/clock")["now"])
+        if self.clock.offset is None:
+            self.clock.learn(self.admin("GET", "/__admin/clock"))
+        assert self.clock.offset is not None
+        return time.time() + self.clock.offset
 
-    def _admin(self, method: str, path: str, doc: Any = None) -> Any:
+    def refresh_clock(self) -> None:
+        """Ask the mock's clock again (another client may have moved it)."""
+        if self.is_mock:
+            self.clock.learn(self.admin("GET", "/__admin/clock"))
+
+    def admin(self, method: str, path: str, doc: Any = None) -> Any:
         assert self.is_mock, "only a mock has the admin API"
         answer = self.transport.send(httpx.Request(method, self.base_url + path, json=doc))
         answer.read()
-        answer.raise_for_status()
+        if answer.status_code >= 400:
+            raise TargetError(f"{method} {self.base_url}{path} answered HTTP "
+                              f"{answer.status_code}: {answer.text[:300]}")
         return answer.json()
 
     def fixture_url(self, name: str) -> str:
@@ -210,13 +331,3 @@ def _exchange(request: httpx.Request, response: httpx.Response) -> Exchange:
         request_body=request.content, status=response.status_code,
         headers={k.lower(): v for k, v in response.headers.items()}, content=response.content,
     )
-
-
-def answers_as_mock(base_url: str) -> bool:
-    """A running mock answers `/__admin/health`; a vendor does not."""
-    try:
-        with httpx.Client(timeout=5.0, trust_env=False) as client:
-            answer = client.get(f"{base_url.rstrip('/')}/__admin/health")
-        return answer.status_code == 200 and "vendors" in answer.json()
-    except (httpx.HTTPError, ValueError):
-        return False

@@ -44,11 +44,11 @@ def test_a_finished_task_calls_back_once_with_the_documented_body(
     if error is not None:
         adapter.fail("callback", "callback_schema",
                      f"callback body does not match {spec.callback_schema}: {error.json_path}: "
-                     f"{error.message}", _as_exchange(delivery))
+                     f"{error.message}", _as_exchange(receiver, delivery))
     if not adapter.callback_matches(final, payload):
         adapter.fail("callback", "callback_body",
                      "callback body differs from the finished task's documented result",
-                     _as_exchange(delivery))
+                     _as_exchange(receiver, delivery))
     adapter.passed("callback", "callback_body")
 
 
@@ -64,5 +64,7 @@ def test_a_blocking_call_answers_the_finished_task(adapter: Adapter) -> None:
     adapter.verify(adapter.submit_op, ex, Expect(status=200, schemas=adapter.blocking_schemas))
 
 
-def _as_exchange(delivery: Delivery) -> Exchange:
-    return Exchange("POST", delivery.path, delivery.headers, delivery.body, 0, {}, b"")
+def _as_exchange(receiver: Receiver, delivery: Delivery) -> Exchange:
+    """A callback as an exchange: the request the vendor sent to the kit's receiver."""
+    return Exchange("POST", f"{receiver.base_url}{delivery.path}", delivery.headers,
+                    delivery.body, 0, {}, b"")

@@ -24,6 +24,7 @@ from .features import Feature
 from .features.admin import admin_routes
 from .features.admin_guard import admin_middleware
 from .features.callbacks import callback_routes
+from .features.credentials import credential_routes
 from .features.faults import install_faults
 from .features.journal import journal_routes, record_near_miss, vendor_not_found
 from .features.openapi import openapi_routes
@@ -33,7 +34,7 @@ from .settings import Settings
 # Routed before the vendors: a browser's `GET /` is the dashboard's, not a vendor's `/`.
 FRONT_FEATURES: tuple[Feature, ...] = (dashboard_routes,)
 FEATURES: tuple[Feature, ...] = (result_routes, admin_routes, journal_routes, callback_routes,
-                                 install_faults, openapi_routes)
+                                 install_faults, openapi_routes, credential_routes)
 ANY_METHOD = ["GET", "POST", "PUT", "DELETE", "PATCH"]
 
 

@@ -115,6 +115,10 @@ def _parser() -> Parser:
     config.add_argument("--config", dest="config_path", metavar="FILE",
                         help=f"TOML configuration file ({_env(CONFIG_ENV)})")
     config.add_argument("--schema", action="store_true", help="print the JSON Schema and exit")
+    # The contract kit's commands: their options belong to the kit (`contract_tests/cli.py`,
+    # `contract_tests/proxy.py`), which is imported only when one of them runs.
+    for name, text in KIT_COMMANDS.items():
+        commands.add_parser(name, help=text, add_help=False)
     return parser
 
 
@@ -283,7 +287,27 @@ def check_config(args: argparse.Namespace) -> None:
           f"vendor tables: {', '.join(settings.vendors) or 'none'}")
 
 
+KIT_COMMANDS = {"contract": "check a running mock or a live vendor against the contract "
+                            "(the [contract] extra; --help for its options)",
+                "proxy": "forward an app's traffic to a vendor and check every answer "
+                         "(the [contract] extra; --help for its options)"}
+
+
+def run_kit_command(name: str, argv: list[str]) -> None:
+    """Hand the command line to the contract kit, imported now (never at import time)."""
+    try:
+        from contract_tests.cli import main as contract
+        from contract_tests.proxy import main as proxy
+    except ImportError as error:
+        sys.exit(f"mockserver {name}: the contract kit needs its extra: pip install "
+                 f"'portrait-mockserver[contract]' ({error})")
+    sys.exit({"contract": contract, "proxy": proxy}[name](argv))
+
+
 def main(argv: Sequence[str] | None = None) -> None:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv and argv[0] in KIT_COMMANDS:
+        run_kit_command(argv[0], argv[1:])
     args = _parser().parse_args(argv)
     if args.command == "serve":
         serve(args)

@@ -15,6 +15,8 @@ from pathlib import Path
 
 import pytest
 
+from contract_tests.cli import parser as contract_parser
+from contract_tests.proxy import parser as proxy_parser
 from mockserver.cli import _parser
 from mockserver.providers import provider_classes
 
@@ -139,13 +141,20 @@ def options_of(parser: argparse.ArgumentParser) -> set[str]:
     return {flag for action in parser._actions for flag in action.option_strings}
 
 
+def all_commands() -> dict[str, argparse.ArgumentParser]:
+    """mockserver's commands, the contract kit's two with their own parsers."""
+    return {**subparsers(_parser()), "contract": contract_parser(), "proxy": proxy_parser()}
+
+
 def command_problems(line: str) -> Iterator[str]:
-    commands = subparsers(_parser())
+    commands = all_commands()
     for found in COMMAND.finditer(line):
         tool, words = found["tool"], found["rest"].split()
         if not words or words[0].startswith(("-", "<", "[")) and tool == "dev.py":
             continue
         name, args = words[0], words[1:]
+        if name.endswith(":"):
+            continue  # a message the program printed ("mockserver proxy: 2 exchanges ...")
         if tool == "dev.py":
             if name not in DEV_COMMANDS:
                 yield f"python3 dev.py {name}: dev.py has no such command ({', '.join(DEV_COMMANDS)})"
@@ -181,7 +190,7 @@ def test_the_command_checker_on_a_sample() -> None:
     assert [p for line in lines for p in command_problems(line)] == [
         "mockserver serve --time-scael: no such flag",
         "python3 dev.py deploy: dev.py has no such command (serve, test, bench)",
-        "mockserver seve: no such command (serve, openapi, config)"]
+        "mockserver seve: no such command (serve, openapi, config, contract, proxy)"]
 
 
 # --- paths ------------------------------------------------------------------------------------

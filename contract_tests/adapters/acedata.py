@@ -8,6 +8,7 @@ answer for unknown ids is INFERRED (open question 1), and so is that expectation
 """
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from ..checks import Expect
@@ -20,6 +21,8 @@ BAD_REQUEST = Expect(400, frozenset({"bad_request"}))
 
 class AceDataAdapter(Adapter):
     vendor = "acedata"
+    source = ("AceData headshots docs: seeds 000/001, vendors.md section 1 "
+              "(contract_tests/adapters/acedata.py)")
     credential_env = ("ACEDATACLOUD_API_TOKEN",)  # the vendor's own docs and SDK use this name
     min_interval = 1.0  # no documented rate; be gentle
     submit_op, poll_op = "generate", "tasks"
@@ -35,6 +38,12 @@ class AceDataAdapter(Adapter):
     }
     done_states = frozenset({SUCCEEDED})
     expired_states = frozenset({GONE})
+    # A queued record has no response, a running one reads {"status": "unknown"} (the web
+    # app, AD-3).
+    state_kinds = {"queued": frozenset({QUEUED}), "running": frozenset({RUNNING}),
+                   "succeeded": frozenset({SUCCEEDED}),
+                   "failed": frozenset({FAILED}), "expired": frozenset({GONE}),
+                   "unknown": frozenset({GONE})}
     callbacks = True
     blocking = True
     blocking_schemas = ("acedata/generate-response",)
@@ -49,7 +58,8 @@ class AceDataAdapter(Adapter):
         return fixed
 
     def example_body(self) -> dict[str, Any]:
-        return {"mode": "fast", "template": "business_photo",
+        # relax, the slow channel, queues before it runs: the one way a record is seen queued.
+        return {"mode": "relax", "template": "business_photo",
                 "image_urls": [self.target.fixture_url("face.jpg")], "async": True}
 
     def failing_body(self) -> dict[str, Any]:
@@ -105,6 +115,15 @@ class AceDataAdapter(Adapter):
 
     def poll(self, creds: Credentials, task_id: str) -> Exchange:
         return self.call(self.poll_op, creds, body={"action": "retrieve", "id": task_id})
+
+    def request_task_id(self, ex: Exchange) -> str | None:
+        try:
+            body = json.loads(ex.request_body)
+        except ValueError:
+            return None
+        found = body.get("id") if isinstance(body, dict) and body.get("action") == "retrieve" \
+            else None
+        return found if isinstance(found, str) else None
 
     def poll_many(self, creds: Credentials, task_ids: list[str]) -> Exchange:
         return self.call(self.poll_op, creds, body={"action": "retrieve_batch", "ids": task_ids})

@@ -23,6 +23,8 @@ LIST_OP = "list_tasks"
 
 class DashScopeAdapter(Adapter):
     vendor = "dashscope"
+    source = ("DashScope facechain docs: seed 004, vendors.md section 4, manage-asynchronous-"
+              "tasks page (contract_tests/adapters/dashscope.py)")
     credential_env = ("DASHSCOPE_API_KEY",)
     min_interval = 0.5  # submit QPS 2 [DOC]
     submit_op, poll_op, cancel_op = "gen_potrait", "query_task", "cancel_task"
@@ -41,6 +43,12 @@ class DashScopeAdapter(Adapter):
     expired_states = frozenset({"UNKNOWN"})
     canceled_state = "CANCELED"
     cancelable_states = frozenset({"PENDING"})
+    # Expired and unknown ids both answer UNKNOWN [DOC seed 004].
+    state_kinds = {"queued": frozenset({"PENDING"}), "running": frozenset({"RUNNING"}),
+                   "succeeded": frozenset({"SUCCEEDED"}), "failed": frozenset({"FAILED"}),
+                   "canceled": frozenset({"CANCELED"}), "expired": frozenset({"UNKNOWN"}),
+                   "unknown": frozenset({"UNKNOWN"})}
+    list_op = LIST_OP
 
     # --- bodies -------------------------------------------------------------------------------
 
@@ -55,7 +63,7 @@ class DashScopeAdapter(Adapter):
         fixed: dict[str, Any] = {"model": body["model"], "parameters": params}
         if style != TRAIN_FREE:
             fixed["resources"] = body.get("resources") or [LORA]
-        inputs = {}
+        inputs: dict[str, Any] = {}
         if style in (TEMPLATE, TRAIN_FREE):
             inputs["template_url"] = self.target.fixture_url("template.jpg")
         if style == TRAIN_FREE:
@@ -117,6 +125,17 @@ class DashScopeAdapter(Adapter):
         page_size, total, total_page]."""
         assert operation == LIST_OP, operation
         return self.call(LIST_OP, self.credentials("A"), query="page_no=1&page_size=10")
+
+    def list_tasks(self, creds: Credentials) -> Exchange:
+        """The default window (the last 24 hours [DOC]), one page of 100 (no maximum is
+        documented; the kit's accounts never hold that many tasks)."""
+        return self.call(LIST_OP, creds, query="page_no=1&page_size=100")
+
+    def listed_ids(self, ex: Exchange) -> set[str]:
+        body = ex.json
+        items = body.get("data") if isinstance(body, dict) and ex.status == 200 else None
+        return {i["task_id"] for i in items or [] if isinstance(i, dict)
+                and isinstance(i.get("task_id"), str)}
 
     # --- probes -------------------------------------------------------------------------------
 

@@ -35,6 +35,8 @@ def multipart(fields: dict[str, str], boundary: str) -> bytes:
 
 class GptGeAdapter(Adapter):
     vendor = "gptge"
+    source = ("gpt.ge idphoto docs: seed 003, vendors.md section 3, the PicWish states table "
+              "(contract_tests/adapters/gptge.py)")
     credential_env = ("GPTGE_API_KEY",)
     min_interval = 0.5  # PicWish default QPS 2 [DOC]
     submit_op, poll_op = "idphoto", "query_task"
@@ -48,6 +50,8 @@ class GptGeAdapter(Adapter):
     }
     done_states = frozenset({"1"})
     expired_states = frozenset({GONE})
+    state_kinds = {"queued": QUEUED, "running": frozenset({"4"}), "succeeded": frozenset({"1"}),
+                   "failed": FAILED, "expired": frozenset({GONE}), "unknown": frozenset({GONE})}
     callbacks = True
     blocking = True
     blocking_schemas = ("gptge/task-succeeded", "gptge/task-failed")

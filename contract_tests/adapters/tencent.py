@@ -6,14 +6,15 @@ Facts: seed 002 and vendors.md section 2. Signing reuses the provider's pure fun
 """
 from __future__ import annotations
 
+import json
 import time
 import uuid
 from collections.abc import Mapping
 from typing import Any
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import parse_qsl, urlencode, urlsplit
 
 from mockserver.core.operations import OperationSpec
-from mockserver.providers.tencent import signing
+from mockserver.providers.tencent import signing, signing_v1
 
 from ..checks import Expect
 from ..targets import Exchange
@@ -21,20 +22,29 @@ from .base import Adapter, Credentials, Probe
 
 SUBMIT, QUERY = "SubmitGlamPicJob", "QueryGlamPicJob"
 GONE = "FailedOperation.JobNotExist"  # unknown, foreign and expired JobIds [SDK code; use INFERRED]
-POOL_SIZE = 64  # in-process SecretIds: every test account is its own
 VALUE_ERRORS = frozenset({"InvalidParameterValue*", "InvalidParameter.InvalidParameter"})
 
 
-def _pool() -> dict[str, str]:
-    return {f"AKIDcontract{i:02d}": f"contract-secret-{i:02d}" for i in range(POOL_SIZE)}
+def _v1_params(headers: Mapping[str, str], query: str, body: bytes) -> dict[str, str]:
+    """The parameters of a signature v1 request: its query string, or its form body."""
+    form = headers.get("content-type", "").split(";")[0].strip().lower() == \
+        "application/x-www-form-urlencoded"
+    text = query or (body.decode("utf-8", "replace") if form else "")
+    return dict(parse_qsl(text, keep_blank_values=True))
 
 
 class TencentAdapter(Adapter):
     vendor = "tencent"
+    source = ("Tencent aiart GlamPic docs: seed 002, vendors.md section 2, the API 3.0 "
+              "signature and common-error pages (contract_tests/adapters/tencent.py)")
     credential_env = ("TENCENTCLOUD_SECRET_ID", "TENCENTCLOUD_SECRET_KEY")
+    signs_requests = True
+    content_type_source = ("tencentcloud-sdk-python common/abstract_client.py: Response.Error "
+                           "is read only when Content-Type is exactly application/json")
+    # RequestLimitExceeded, .JobNumExceed (the queue cap), .UinLimitExceeded: HTTP 200 [SDK].
+    throttle_prefixes = ("RequestLimitExceeded",)
     min_interval = 0.2  # 20 requests/s for the aiart portrait APIs [DOC]; be gentler
     submit_op, poll_op = SUBMIT, QUERY
-    mock_secret_pairs = _pool()
     states = frozenset({"1", "2", "4", "5", GONE})
     # "1" waiting -> "2" running -> "5" done | "4" failed [DOC]; a poll may miss "2"; a finished
     # job is eventually gone (retention INFERRED).
@@ -47,17 +57,9 @@ class TencentAdapter(Adapter):
     }
     done_states = frozenset({"5"})
     expired_states = frozenset({GONE})
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self._next = 0
-
-    def mock_credentials(self, label: str) -> Credentials | None:
-        if self.target.mode != "inprocess":  # a running mock knows only its configured pair
-            return Credentials(label, ("AKIDmock", "mock-secret")) if label == "A" else None
-        secret_id = f"AKIDcontract{self._next % POOL_SIZE:02d}"
-        self._next += 1
-        return Credentials(label, (secret_id, self.mock_secret_pairs[secret_id]))
+    state_kinds = {"queued": frozenset({"1"}), "running": frozenset({"2"}),
+                   "succeeded": frozenset({"5"}), "failed": frozenset({"4"}),
+                   "expired": frozenset({GONE}), "unknown": frozenset({GONE})}
 
     def auth_headers(self, creds: Credentials, spec: OperationSpec, path: str,
                      headers: Mapping[str, str], content: bytes) -> dict[str, str]:
@@ -79,12 +81,19 @@ class TencentAdapter(Adapter):
         # The spec's Authorization and timestamp are descriptions; these are real values.
         return {"X-TC-Action": spec.operation, "X-TC-Version": signing.VERSION,
                 "X-TC-Region": spec.required_headers.get("X-TC-Region", "ap-guangzhou"),
-                "X-TC-Timestamp": str(int(self.target.now()))}
+                **self.refreshed_headers(spec)}
+
+    def refreshed_headers(self, spec: OperationSpec) -> dict[str, str]:
+        """The signed timestamp: after the clock moved to wait out a refusal it is re-read."""
+        return {"X-TC-Timestamp": str(int(self.target.now()))}
 
     def encode(self, spec: OperationSpec, body: Any) -> tuple[bytes, dict[str, str]]:
         if spec.method == "GET":  # parameters travel in the query string
             return b"", {"Content-Type": spec.request_content_type}
         return super().encode(spec, body)
+
+    def clock_was_stale(self, ex: Exchange) -> bool:
+        return self.target.is_mock and self.error_code(ex) == "AuthFailure.SignatureExpire"
 
     def content_type_ok(self, content_type: str) -> bool:
         # The Python SDK ignores Response.Error unless the type is exactly this [SDK].
@@ -153,6 +162,56 @@ class TencentAdapter(Adapter):
 
     def poll(self, creds: Credentials, task_id: str) -> Exchange:
         return self.call(QUERY, creds, body={"JobId": task_id})
+
+    # --- the validating proxy ----------------------------------------------------------------
+
+    def action_of(self, headers: Mapping[str, str], query: str, body: bytes) -> str | None:
+        """X-TC-Action (TC3), else the Action parameter (signature v1)."""
+        lower = {k.lower(): v for k, v in headers.items()}
+        return lower.get("x-tc-action") or _v1_params(lower, query, body).get("Action")
+
+    def request_task_id(self, ex: Exchange) -> str | None:
+        try:
+            body = json.loads(ex.request_body) if ex.request_body else {}
+        except ValueError:
+            body = {}
+        found = body.get("JobId") if isinstance(body, dict) else None
+        if found is None:
+            found = _v1_params(ex.request_headers, urlsplit(ex.url).query,
+                               ex.request_body).get("JobId")
+        return found if isinstance(found, str) else None
+
+    def resign(self, method: str, path: str, query: str, headers: dict[str, str], body: bytes,
+               host: str, creds: Credentials) -> tuple[str, dict[str, str], bytes]:
+        """TC3: a new Authorization for `host` over the same method, query, headers, body and
+        timestamp (a stale request stays stale). Signature v1: SecretId and Signature
+        replaced in the query (GET) or the form body (POST)."""
+        lower = {k.lower(): v for k, v in headers.items()}
+        if "authorization" in lower:
+            kept = {k: v for k, v in headers.items() if k.lower() != "authorization"
+                    and k.lower() != "x-tc-token"}
+            signed, _ = signing.sign_request(
+                secret_id=creds.secrets[0], secret_key=creds.secrets[1], host=host,
+                action=lower.get("x-tc-action", ""), timestamp=int(lower.get("x-tc-timestamp")
+                                                                    or time.time()),
+                body=body, method=method, query=query, region=lower.get("x-tc-region"),
+                version=lower.get("x-tc-version", signing.VERSION),
+                content_type=lower.get("content-type"), language=lower.get("x-tc-language"))
+            drop = {k.lower() for k in signed}
+            return query, {**{k: v for k, v in kept.items() if k.lower() not in drop},
+                           **{k: v for k, v in signed.items() if k != "Host"}}, body
+        params = _v1_params(lower, query, body)
+        if signing_v1.SIGNATURE not in params:
+            return query, headers, body
+        params = {k: v for k, v in params.items() if k != signing_v1.SIGNATURE}
+        params["SecretId"] = creds.secrets[0]
+        params[signing_v1.SIGNATURE] = signing_v1.signature(
+            creds.secrets[1], signing_v1.string_to_sign(method, host, path, params),
+            params.get("SignatureMethod"))
+        encoded = signing_v1.encode(params)
+        if method == "GET":
+            return encoded, headers, body
+        return query, headers, encoded.encode()
 
     # --- probes -------------------------------------------------------------------------------
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import hashlib
 import io
 import threading
 from dataclasses import dataclass
@@ -35,6 +36,7 @@ from .image_fetch import (
     check_ref,
     contains_cjk,
 )
+from .memo import Memo
 
 __all__ = [
     "COMMON_WEB_FORMATS",
@@ -339,7 +341,28 @@ def _check_faces(faces: list[Box], rules: ImageRules) -> None:
             )
 
 
+#: Recent verdicts by (content digest, rules, detect_faces): a verdict is a pure function of
+#: those, and clients (test suites, load tests, the contract kit) send the same few photos
+#: again and again, while face detection is most of what a submit with images costs.
+_verdicts: Memo[Inspection | tuple[Problem, str]] = Memo(entries=256)
+
+
 def inspect(data: bytes, rules: ImageRules, *, detect_faces: bool = True) -> Inspection:
+    """:func:`check` once per distinct content and rules; the same verdict after that."""
+    key = (hashlib.blake2b(data, digest_size=20).digest(), rules, detect_faces)
+    found = _verdicts.get(key)
+    if found is None:
+        try:
+            found = check(data, rules, detect_faces=detect_faces)
+        except ImageRejected as rejected:
+            found = (rejected.problem, rejected.detail)
+        _verdicts.put(key, found)
+    if isinstance(found, tuple):
+        raise ImageRejected(*found)
+    return found
+
+
+def check(data: bytes, rules: ImageRules, *, detect_faces: bool = True) -> Inspection:
     """Validate ``data`` against ``rules``; return what was found or raise.
 
     Order: byte cap, format sniffed from content (never a file name), bomb

@@ -123,6 +123,12 @@ def _components(vendors: Sequence[str]) -> dict[str, Any]:
         "CallbackConflict": _object(["error", "callback"], error=STRING, callback=_ref("Callback")),
         "Drained": _object(["drained", "pending", "now"], drained={"const": True}, now=NUMBER,
                            pending={"type": "array", "items": STRING}),
+        "KeyPairInput": _object(key_id=STRING, secret=STRING),
+        "KeyPair": _object(["vendor", "key_id", "secret"], vendor=STRING, key_id=STRING,
+                           secret=STRING),
+        "KeyPairList": _object(["vendor", "key_ids", "added"], vendor=STRING,
+                               key_ids={"type": "array", "items": STRING},
+                               added={"type": "array", "items": STRING}),
         "DocumentList": _object(["documents"], documents={
             "type": "object", "additionalProperties": {"type": "string", "format": "uri"}}),
         "OpenApiDocument": {"type": "object", "required": ["openapi", "info", "paths"],
@@ -180,6 +186,7 @@ def _paths(vendors: Sequence[str]) -> dict[str, Any]:
     rule_id = _path("rule_id", "a rule id (f1, f2, ...)")
     callback_id = _path("callback_id", "a delivery id")
     not_running = {"503": _error("the dispatcher is not running (no lifespan)")}
+    vendor = {**_path("vendor", "a vendor name"), "schema": {"enum": list(vendors)}}
     return {
         "/__admin/health": {"get": _op("health", "Liveness, version, vendors, emulated time",
                                        _answer("up", "Health"))},
@@ -248,6 +255,18 @@ def _paths(vendors: Sequence[str]) -> dict[str, Any]:
             errors={"404": _error("no such delivery"),
                     "409": _answer("the task has no callback to send now", "CallbackConflict"),
                     **not_running})},
+        "/__admin/credentials/{vendor}": {
+            "post": _op("add_credentials", "Add a key pair to a vendor that signs requests "
+                        "(both fields, or neither for a fresh pair)",
+                        _answer("the pair", "KeyPair"), status="201", params=[vendor],
+                        body="KeyPairInput", errors={
+                            "400": _error("a bearer-key vendor, or a pair that cannot be added"),
+                            "404": _error("no such vendor")}),
+            "get": _op("credentials", "The key ids a signing vendor accepts",
+                       _answer("key ids", "KeyPairList"), params=[vendor], errors={
+                           "400": _error("a bearer-key vendor"),
+                           "404": _error("no such vendor")}),
+        },
         "/__admin/openapi": {"get": _op("openapi_documents", "Every OpenAPI document",
                                         _answer("name -> URL", "DocumentList"))},
         "/__admin/openapi/admin.json": {"get": _op(
@@ -255,7 +274,7 @@ def _paths(vendors: Sequence[str]) -> dict[str, Any]:
         "/__admin/openapi/{vendor}.json": {"get": _op(
             "openapi_vendor", "A vendor's document, as this mock emulates it",
             _answer("OpenAPI 3.1", "OpenApiDocument"),
-            params=[{**_path("vendor", "a vendor name"), "schema": {"enum": list(vendors)}}],
+            params=[vendor],
             errors={"404": _error("no such vendor")})},
     }
 

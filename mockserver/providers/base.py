@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, ClassVar
 from starlette.routing import BaseRoute
 
 from ..core.errors import Catalogue, VendorError
+from ..core.keypairs import KeyTable
 from ..core.operations import OperationSpec, load_operations
 from ..core.runtime import Runtime
 from ..core.schemas import schemas_root
@@ -44,6 +45,9 @@ class Provider:
     `result_file`, `callback_body`, `request_error` and `reset`."""
 
     spec: ClassVar[VendorSpec]
+    # Signing vendors' key pairs, read per request; None for bearer-key vendors (every key is
+    # an account). `POST /__admin/credentials/{vendor}` adds to it (features/credentials.py).
+    key_table: KeyTable | None = None
 
     def __init__(self, runtime: Runtime) -> None:
         self.runtime = runtime

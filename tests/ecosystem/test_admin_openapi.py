@@ -138,3 +138,8 @@ def drive_every_route(call: Checked) -> None:
     call("GET", f"{ADMIN}/openapi/admin.json", 200)
     call("GET", f"{ADMIN}/openapi/dashscope.json", 200)
     call("GET", f"{ADMIN}/openapi/nobody.json", 404)
+    pair = call("POST", f"{ADMIN}/credentials/tencent", 201, json={})
+    assert pair["key_id"] in call("GET", f"{ADMIN}/credentials/tencent", 200)["key_ids"]
+    call("POST", f"{ADMIN}/credentials/tencent", 400, json={"key_id": "AKIDonly"})
+    call("POST", f"{ADMIN}/credentials/dashscope", 400, json={})
+    call("GET", f"{ADMIN}/credentials/nobody", 404)

@@ -9,6 +9,7 @@ from ...core.errors import VendorError
 from ...core.ids import uuid4
 from ...core.image_fetch import Problem
 from ...core.input_checks import InputChecks, needs_check
+from ...core.keypairs import KeyTable
 from ...core.render import content_type, render_image
 from ...core.runtime import Runtime
 from ...core.tasks import State, Task
@@ -105,8 +106,13 @@ class Tencent(Provider):
                         if "message_en" in e}
         self.inputs = InputChecks(runtime.store, lambda task: verdict(self, task))
         runtime.shutdown.append(self.inputs.close)
-        self.credentials: Mapping[str, str] = {
-            **DEFAULT_CREDENTIALS, **runtime.settings.credentials.get(self.name, {})}
+        # Read per request: a pair added at run time (POST /__admin/credentials/tencent)
+        # signs from its next request on. Generated SecretIds start with AKID like the
+        # examples of the signature documentation (that every real one does is INFERRED).
+        self.key_table = KeyTable(runtime.store, self.name, {
+            **DEFAULT_CREDENTIALS, **runtime.settings.credentials.get(self.name, {})},
+            id_prefix="AKID")
+        self.credentials: Mapping[str, str] = self.key_table
 
     # --- options -------------------------------------------------------------------------
 
