@@ -14,7 +14,6 @@ entry's `id` is therefore assigned when it is written (it is 0 on the `Entry` th
 from __future__ import annotations
 
 import asyncio
-import json
 import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -25,6 +24,7 @@ from email.parser import BytesParser
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs
 
+from .jsonfast import dumps_any, loads
 from .limits import BadJSON, strict_loads
 from .patterns import Matcher, linear_regex
 
@@ -79,13 +79,10 @@ class Entry:
 ENTRY_FIELDS = tuple(Entry.__dataclass_fields__)
 
 
-def _encode(value: Any) -> str:
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":"), default=str)
-
 
 def _bounded(doc: dict[str, Any], name: str) -> None:
     """Replace an oversized field by a preview; record its size in the note."""
-    text = doc[name] if isinstance(doc[name], str) else _encode(doc[name])
+    text = doc[name] if isinstance(doc[name], str) else dumps_any(doc[name])
     if len(text) > MAX_FIELD_BYTES // 4 and len(text.encode()) > MAX_FIELD_BYTES:
         doc[name] = text[:PREVIEW_CHARS]
         doc["note"] = {**doc["note"], f"{name}_bytes": len(text.encode()),
@@ -114,7 +111,7 @@ class Journal:
         for name in ("body", "response"):
             _bounded(doc, name)
         del doc["id"]
-        text = _encode(doc)
+        text = dumps_any(doc)
         size = len(text.encode())
         if self._flusher is None:
             doc["id"] = self.store.journal_add(text, size, self.size, self.max_bytes)
@@ -161,7 +158,7 @@ class Journal:
         self.flush()
         found = []
         for entry_id, text in self.store.journal_entries(limit if limit is not None else self.size):
-            doc = json.loads(text)
+            doc = loads(text)
             found.append(Entry(id=entry_id, **doc))
         return found
 

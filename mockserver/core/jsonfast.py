@@ -57,3 +57,16 @@ def loads(data: bytes | bytearray | memoryview | str) -> Any:
         return orjson.loads(data)
     except orjson.JSONDecodeError:
         return json.loads(data)
+
+
+def dumps_any(obj: Any) -> str:
+    """Compact JSON text of anything a log keeps: values JSON has no type for become `str()`,
+    non-string keys become strings. orjson first; `json` for what it refuses (integers beyond
+    64 bits, nesting deeper than 255)."""
+    if orjson is not None:
+        try:
+            return orjson.dumps(obj, default=str, option=orjson.OPT_NON_STR_KEYS).decode()
+        except TypeError:  # orjson.JSONEncodeError
+            pass
+    return json.dumps(obj, ensure_ascii=False, separators=(",", ":"), default=str)
+
