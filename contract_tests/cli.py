@@ -21,13 +21,13 @@ from typing import Any
 import pytest
 
 from .adapters import ADAPTERS
-from .session import KIT_KEY, Kit, UsageError, nothing_checked, parse_targets
+from .session import KIT_KEY, KIT_OPTIONS, Kit, UsageError, nothing_checked, parse_targets
 from .targets import TargetError, probe
 
 HERE = Path(__file__).resolve().parent
 # Fast, decisive tests first; the kit's own unit tests (test_kit.py) are not part of a check.
 SUITE = ("test_schemas.py", "test_refusals.py", "test_operations.py", "test_states.py",
-         "test_callbacks.py", "test_lifecycle.py")
+         "test_callbacks.py", "test_streams.py", "test_lifecycle.py")
 STATIC = "contract"  # the progress group of tests that read the contract files only
 # Plugins of a development install that the kit does not use (start-up time).
 UNUSED_PLUGINS = ("schemathesis", "respx", "anyio", "portrait_mockserver", "cacheprovider")
@@ -35,19 +35,8 @@ UNUSED_PLUGINS = ("schemathesis", "respx", "anyio", "portrait_mockserver", "cach
 
 def parser() -> argparse.ArgumentParser:
     found = argparse.ArgumentParser(prog="mockserver contract", description=__doc__.splitlines()[0])
-    found.add_argument("--target", action="append", default=[], metavar="[VENDOR=][mock=|live=]URL",
-                       help="a running mock or a vendor's base URL (repeatable; default: the "
-                            "mock in-process). mock=/live= say which instead of probing")
-    found.add_argument("--vendor", action="append", default=[], metavar="NAME",
-                       help=f"only these vendors (repeatable or comma-separated; {', '.join(ADAPTERS)})")
-    found.add_argument("--live-budget", type=int, default=0, metavar="N",
-                       help="billable tasks a live run may create (default 0)")
-    found.add_argument("--report", default="contract-report", metavar="DIR",
-                       help="where drift.md, drift.xml and pytest.txt go (default contract-report/)")
-    found.add_argument("--profile", choices=["dev", "ci", "live", "mutation"], default=None,
-                       help="Hypothesis profile (default: live for live targets, ci under CI, else dev)")
-    found.add_argument("--callback-url", default=None, metavar="URL",
-                       help="a public URL forwarding to the kit's callback receiver (live runs)")
+    for flag, _, options in KIT_OPTIONS:
+        found.add_argument(flag, **options)
     return found
 
 

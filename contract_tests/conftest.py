@@ -13,6 +13,7 @@ from contract_tests.adapters.base import Adapter
 from contract_tests.receiver import Receiver
 from contract_tests.session import (
     KIT_KEY,
+    KIT_OPTIONS,
     RUN_KEY,
     Kit,
     Options,
@@ -28,22 +29,8 @@ _KIT, _RUN = KIT_KEY, RUN_KEY
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("contract", "contract test kit")
-    group.addoption("--target", action="append", default=[],
-                    metavar="[VENDOR=][mock=|live=]URL",
-                    help="run against a server: a running mock, or a vendor's base URL; "
-                         "mock=/live= say which instead of probing (default: the mock "
-                         "in-process)")
-    group.addoption("--vendor", action="append", default=[], metavar="NAME",
-                    help="only these vendors (repeatable or comma-separated)")
-    group.addoption("--live-budget", type=int, default=0, metavar="N",
-                    help="billable tasks a live run may create, across the session (default 0)")
-    group.addoption("--drift-report", default="contract-report", metavar="DIR",
-                    help="where drift.md and drift.xml go (default contract-report/)")
-    group.addoption("--contract-profile", choices=["dev", "ci", "live", "mutation"], default=None,
-                    help="Hypothesis profile (default: live for live targets, ci under CI, else dev)")
-    group.addoption("--callback-url", default=None, metavar="URL",
-                    help="a public URL that forwards to the kit's callback receiver (live runs)")
-
+    for _, flag, options in KIT_OPTIONS:
+        group.addoption(flag, **options)
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "billable: creates a task a live vendor charges for")
@@ -58,7 +45,7 @@ def pytest_configure(config: pytest.Config) -> None:
             targets=parse_targets(config.getoption("--target")),
             vendors=vendors,
             live_budget=config.getoption("--live-budget"),
-            report_dir=Path(config.getoption("--drift-report")),
+            report_dir=_report_dir(config),
             profile=config.getoption("--contract-profile") or os.environ.get("CONTRACT_PROFILE"),
             callback_url=config.getoption("--callback-url"),
         )
@@ -67,6 +54,18 @@ def pytest_configure(config: pytest.Config) -> None:
         raise pytest.UsageError(str(error)) from None
     config.stash[_RUN] = record = RunRecord()
     _RECORDS.append(record)
+
+
+def _report_dir(config: pytest.Config) -> Path:
+    """The drift report's folder; each pytest-xdist worker writes its own below it."""
+    folder = Path(config.getoption("--drift-report"))
+    worker = getattr(config, "workerinput", None)
+    return folder / worker["workerid"] if worker is not None else folder
+
+
+def _xdist_controller(config: pytest.Config) -> bool:
+    """True in the process that hands tests to pytest-xdist workers and runs none itself."""
+    return config.pluginmanager.has_plugin("dsession")
 
 
 def _kit_requested(config: pytest.Config) -> bool:
@@ -104,7 +103,7 @@ _RECORDS: list[RunRecord] = []  # the running session's (a report hook gets no c
 @pytest.hookimpl(tryfirst=True)
 def pytest_sessionfinish(session: pytest.Session) -> None:
     kit = session.config.stash.get(_KIT, None)
-    if kit is not None and kit.modes:
+    if kit is not None and kit.modes and not _xdist_controller(session.config):
         kit.write_report()
     if nothing_checked(session.config) and session.exitstatus == pytest.ExitCode.OK:
         session.exitstatus = pytest.ExitCode.TESTS_FAILED
@@ -113,6 +112,11 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
     kit = terminalreporter.config.stash.get(_KIT, None)
     if kit is None:
+        return
+    if _xdist_controller(terminalreporter.config):
+        terminalreporter.write_line("contract kit: the tests ran in pytest-xdist workers; each "
+                                    "wrote its drift report to "
+                                    f"{terminalreporter.config.getoption('--drift-report')}/<worker>/")
         return
     terminalreporter.write_line(kit.summary_line())
     why = nothing_checked(terminalreporter.config)

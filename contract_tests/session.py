@@ -4,6 +4,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, Phase, settings
@@ -59,6 +60,29 @@ class RunRecord:
 
 # Where a pytest session keeps the kit (here, not in conftest.py: pytest may import a conftest
 # under another module name, and the command line reads these too).
+# The kit's options, shared by `mockserver contract` (first name) and pytest (second name):
+# (command-line flag, pytest flag, argparse keywords).
+KIT_OPTIONS: tuple[tuple[str, str, dict[str, Any]], ...] = (
+    ("--target", "--target", dict(
+        action="append", default=[], metavar="[VENDOR=][mock=|live=]URL",
+        help="a running mock or a vendor's base URL (repeatable; default: the mock "
+             "in-process); mock=/live= say which instead of probing")),
+    ("--vendor", "--vendor", dict(
+        action="append", default=[], metavar="NAME",
+        help=f"only these vendors (repeatable or comma-separated; {', '.join(ADAPTERS)})")),
+    ("--live-budget", "--live-budget", dict(
+        type=int, default=0, metavar="N",
+        help="billable tasks a live run may create, across the run (default 0)")),
+    ("--report", "--drift-report", dict(
+        default="contract-report", metavar="DIR",
+        help="where the drift report goes (default contract-report/)")),
+    ("--profile", "--contract-profile", dict(
+        choices=["dev", "ci", "live", "mutation"], default=None,
+        help="Hypothesis profile (default: live for live targets, ci under CI, else dev)")),
+    ("--callback-url", "--callback-url", dict(
+        default=None, metavar="URL",
+        help="a public URL that forwards to the kit's callback receiver (live runs)")),
+)
 KIT_KEY = pytest.StashKey["Kit"]()
 RUN_KEY = pytest.StashKey[RunRecord]()
 
