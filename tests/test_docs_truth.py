@@ -5,6 +5,7 @@ instructions build really builds (with the data the package needs)."""
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import re
 import subprocess
@@ -141,6 +142,7 @@ def options_of(parser: argparse.ArgumentParser) -> set[str]:
     return {flag for action in parser._actions for flag in action.option_strings}
 
 
+@functools.cache  # built once, not for every line of every guide
 def all_commands() -> dict[str, argparse.ArgumentParser]:
     """mockserver's commands, the contract kit's two with their own parsers."""
     return {**subparsers(_parser()), "contract": contract_parser(), "proxy": proxy_parser()}

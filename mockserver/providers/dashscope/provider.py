@@ -109,9 +109,9 @@ class DashScope(Provider):
         return [f"{index}.jpg" for index in range(task.data.get("n", 0))]
 
     def result_file(self, task: Task, name: str) -> ResultFile | None:
-        index, _, ext = name.partition(".")
-        if ext != "jpg" or not index.isdigit() or int(index) >= task.data.get("n", 0):
+        if name not in self.result_names(task):
             return None
+        index = name.partition(".")[0]
         if needs_check(task) or task.state_at(self.runtime.clock.now()) not in (
             State.SUCCEEDED, State.EXPIRED
         ):

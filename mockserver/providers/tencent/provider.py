@@ -192,11 +192,9 @@ class Tencent(Provider):
         return [f"{index}.jpg" for index in range(task.data.get("num", 0))]
 
     def result_file(self, task: Task, name: str) -> ResultFile | None:
-        index, _, ext = name.partition(".")
-        if ext != "jpg" or not index.isdigit():
+        if name not in self.result_names(task):
             return None
-        if int(index) >= task.data.get("num", 0):
-            return None
+        index = name.partition(".")[0]
         if needs_check(task) or task.state_at(self.runtime.clock.now()) is not State.SUCCEEDED:
             return None
         assert task.end_at is not None
