@@ -5,7 +5,7 @@
 - `strict_loads(data)`: JSON as every door reads it: nesting at most `MAX_DEPTH` deep and
   only finite numbers (no `NaN`, no `Infinity`, no `1e400`), because the journal, the task
   list and the HAR export must stay valid JSON, and deep nesting overflows the stack.
-- `clock_seconds(value)` and `stored_offset(text)`: what the admin clock and a stored clock
+- `clock_seconds(value)` and `stored_offset(offset)`: what the admin clock and a stored clock
   offset may be.
 
 Nothing here speaks Starlette: the body reader takes the raw ASGI `receive` callable.
@@ -133,16 +133,11 @@ def clock_seconds(value: Any) -> float:
     return seconds
 
 
-def stored_offset(text: str | None, where: str) -> float:
+def stored_offset(offset: float, where: str) -> float:
     """The clock offset a store holds; ValueError (one line, naming `where`) if it is not a
     finite number (an older version accepted NaN, which breaks every task's state)."""
-    if text is None or text == "":
-        return 0.0
-    try:
-        offset = float(text)
-    except ValueError:
-        offset = math.nan
     if not math.isfinite(offset):
-        raise ValueError(f"the stored clock offset in {where} is {text!r}, not a finite number "
-                         "of seconds (an older version accepted NaN): start with a fresh store")
+        raise ValueError(f"the stored clock offset in {where} is {str(offset)!r}, not a finite "
+                         "number of seconds (an older version accepted NaN): start with a fresh "
+                         "store")
     return offset

@@ -37,7 +37,7 @@ class Runtime:
         # Clock, journal and limits live in the store, so every worker or instance on it
         # answers as one emulator (`core.shared`).
         self.shared = SharedState(self.store)
-        stored_offset(repr(self.shared.row["clock_offset"]), settings.store)  # refuse a NaN
+        stored_offset(self.shared.row["clock_offset"], settings.store)  # refuse a NaN
         self.clock = Clock(settings.time_scale)
         self.clock.attach(self.shared)
         self.shared.on_reset(self._reset_local)  # a reset through any instance
