@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import copy
 import dataclasses
-import json
 import uuid
 from collections.abc import AsyncIterator, Callable
 from typing import TYPE_CHECKING, Any
@@ -16,6 +15,7 @@ from starlette.responses import PlainTextResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from mockserver.core.errors import VendorError
+from mockserver.providers.acedata.stream import line, wants_stream
 from mockserver.web import Part, Reply
 
 from .mutations import (
@@ -167,13 +167,9 @@ register("acedata.callback-wrong-task", AD, "callbacks name another task id",
          on_callback(AD, replace_value("task_id", _random_id)))
 
 
-def _asks_for_lines(call: Call) -> bool:
-    return "application/x-ndjson" in call.request.headers.get("accept", "").lower()
-
-
 def _ndjson_refused(emulator: Emulator) -> None:
     def reply_filter(call: Call, reply: Reply) -> Reply:
-        if call.vendor == AD and _asks_for_lines(call) and reply.status == 200:
+        if call.vendor == AD and wants_stream(call) and reply.status == 200:
             return call.provider.error_reply(VendorError("api_not_implemented"), call)
         return reply
     emulator.pipeline.reply_filters.append(reply_filter)
@@ -186,8 +182,7 @@ async def _last_part_edited(parts: AsyncIterator[Part], edit: Edit) -> AsyncIter
             yield previous
         previous = part
     if previous is not None:
-        body = edit(copy.deepcopy(previous.body))
-        yield Part(json.dumps(body, ensure_ascii=False).encode() + b"\r\n", body, previous.schema)
+        yield line(edit(copy.deepcopy(previous.body)), previous.schema)
 
 
 def _stream_last_line(edit: Edit) -> Callable[[Emulator], None]:

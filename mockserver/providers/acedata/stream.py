@@ -42,7 +42,7 @@ def wants_stream(call: Call) -> bool:
     return MEDIA_TYPE in call.request.headers.get("accept", "").lower()
 
 
-def line(body: Any, schema: str) -> Part:
+def line(body: Any, schema: str | None) -> Part:
     return Part(jsonfast.dumps(body) + LINE_END, body, schema)
 
 
