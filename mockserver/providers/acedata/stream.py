@@ -48,8 +48,7 @@ def line(body: Any, schema: str | None) -> Part:
 
 def one_line(reply: Reply) -> Reply:
     """`reply` as an NDJSON answer of one line."""
-    part = Part(jsonfast.dumps(reply.body) + LINE_END, reply.body, reply.schema)
-    return Reply(reply.status, _parts(part), None, media_type=MEDIA_TYPE)
+    return Reply(reply.status, _parts(line(reply.body, reply.schema)), None, media_type=MEDIA_TYPE)
 
 
 def blocking(call: Call, provider: AceData, task: Task) -> Reply:
