@@ -183,19 +183,25 @@ class Pipeline:
                                      reply.headers, media_type=reply.media_type)
         response = reply.to_response()
         self._check_reply(call, reply)
-        self._journal(call, reply.status, reply.body if not isinstance(reply.body, bytes)
-                      else f"<{len(reply.body)} bytes>", started)
+        if isinstance(reply.body, bytes):  # an image or a file: its size, not its bytes
+            self._journal(call, reply.status, f"<{len(reply.body)} bytes>", started)
+        elif reply.media_type == "application/json":  # the JSON as sent, not encoded again
+            self._journal(call, reply.status, None, started, response_json=response.body)
+        else:
+            self._journal(call, reply.status, reply.body, started)
         return response
 
-    def _journal(self, call: Call, status: int, response: Any, started: float) -> None:
+    def _journal(self, call: Call, status: int, response: Any, started: float,
+                 response_json: bytes | None = None) -> None:
         request = call.request
         self.runtime.journal.record(
             time=call.now, vendor=call.vendor, operation=call.operation, account=call.account,
             method=request.method, path=request.scope["path"],
             query=request.scope["query_string"].decode("latin-1"),
             headers=dict(request.headers), body=_loggable(call.body), status=status,
-            response=response, task_id=call.task_id, injected=call.injected,
-            duration_ms=(time.perf_counter() - started) * 1000, note=call.note,
+            response=response, response_json=response_json, task_id=call.task_id,
+            injected=call.injected, duration_ms=(time.perf_counter() - started) * 1000,
+            note=call.note,
         )
 
     async def _relay(self, call: Call, reply: Reply, started: float) -> AsyncIterator[bytes]:

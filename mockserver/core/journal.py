@@ -8,8 +8,7 @@ Shared by every worker and instance on the same store, and bounded twice: in ent
 On a shared store (SQLite, Redis) entries are written in batches, every `FLUSH_SECONDS` or
 `FLUSH_ENTRIES`, so workers do not queue for SQLite's write lock on every request; readers
 first write their own batch and `settle()` waits one interval for the other processes'. An
-entry's `id` is therefore assigned when it is written (it is 0 on the `Entry` that
-`record()` returns while batched), and kill -9 loses at most the last interval's entries.
+entry's `id` is therefore assigned when it is written, and kill -9 loses at most the last interval's entries.
 """
 from __future__ import annotations
 
@@ -24,7 +23,7 @@ from email.parser import BytesParser
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs
 
-from .jsonfast import dumps_any, loads
+from .jsonfast import dumps_any, embedded, loads
 from .limits import BadJSON, strict_loads
 from .patterns import Matcher, linear_regex
 
@@ -80,9 +79,16 @@ ENTRY_FIELDS = tuple(Entry.__dataclass_fields__)
 
 
 
-def _bounded(doc: dict[str, Any], name: str) -> None:
-    """Replace an oversized field by a preview; record its size in the note."""
-    text = doc[name] if isinstance(doc[name], str) else dumps_any(doc[name])
+def _bounded(doc: dict[str, Any], name: str, encoded: bytes | None = None) -> None:
+    """Store the field whole, or a preview with its size in the note when it is oversized.
+    `encoded` is the field's JSON as it was sent, embedded as is when it fits."""
+    if encoded is not None:
+        if len(encoded) <= MAX_FIELD_BYTES:
+            doc[name] = embedded(encoded)
+            return
+        text = encoded.decode("utf-8", "replace")
+    else:
+        text = doc[name] if isinstance(doc[name], str) else dumps_any(doc[name])
     if len(text) > MAX_FIELD_BYTES // 4 and len(text.encode()) > MAX_FIELD_BYTES:
         doc[name] = text[:PREVIEW_CHARS]
         doc["note"] = {**doc["note"], f"{name}_bytes": len(text.encode()),
@@ -102,26 +108,25 @@ class Journal:
         self._lock = threading.Lock()
         self._flusher: asyncio.Task[None] | None = None
 
-    def record(self, **fields: Any) -> Entry:
+    def record(self, *, response_json: bytes | None = None, **fields: Any) -> None:
+        """Journal one request: `Entry`'s fields but `id`. `response_json`, the answer's bytes
+        as sent, stands in for `response` (it is stored without being encoded again)."""
         fields["headers"] = mask_headers(fields.get("headers", {}))
         if self._label is not None:
             fields["account"] = self._label(fields.get("account"))
-        doc = {"id": 0, "task_id": None, "injected": False, "duration_ms": 0.0, "note": {},
-               **fields}
-        for name in ("body", "response"):
-            _bounded(doc, name)
-        del doc["id"]
+        doc = {"task_id": None, "injected": False, "duration_ms": 0.0, "note": {}, **fields}
+        _bounded(doc, "body")
+        _bounded(doc, "response", response_json)
         text = dumps_any(doc)
-        size = len(text.encode())
+        size = len(text) if text.isascii() else len(text.encode())
         if self._flusher is None:
-            doc["id"] = self.store.journal_add(text, size, self.size, self.max_bytes)
-            return Entry(**doc)
+            self.store.journal_add(text, size, self.size, self.max_bytes)
+            return
         with self._lock:
             self._pending.append((text, size))
             full = len(self._pending) >= FLUSH_ENTRIES
         if full:
             self.flush()
-        return Entry(id=0, **doc)
 
     def flush(self) -> None:
         """Write this process's batch now."""

@@ -14,7 +14,6 @@ floats instead of failing (tests/core/test_jsonfast.py found it).
 from __future__ import annotations
 
 import json
-import re
 from typing import Any
 
 try:
@@ -27,9 +26,16 @@ if orjson is not None:
 
 
 # Integers orjson reads exactly fit in 64 bits: at most 19 digits for the negative ones and 20
-# for the positive ones, so 19 consecutive digits anywhere is where json takes over.
-_LONG_DIGITS_BYTES = re.compile(rb"[0-9]{19}")
-_LONG_DIGITS_STR = re.compile(r"[0-9]{19}")
+# for the positive ones, so 19 consecutive digits anywhere is where json takes over. The run is
+# found by mapping every byte to "1" (an ASCII digit) or "0" and searching for nineteen "1"s:
+# a plain substring search, several times cheaper than the regex it replaced.
+_DIGIT_MAP = bytes(0x31 if 0x30 <= byte <= 0x39 else 0x30 for byte in range(256))
+_LONG_RUN = b"1" * 19
+
+
+def _has_long_integer(data: bytes | bytearray | str) -> bool:
+    raw = data.encode("utf-8", "surrogatepass") if isinstance(data, str) else data
+    return _LONG_RUN in raw.translate(_DIGIT_MAP)
 
 
 def _json_dumps(obj: Any) -> bytes:
@@ -46,17 +52,26 @@ def dumps(obj: Any) -> bytes:
 
 
 def loads(data: bytes | bytearray | memoryview | str) -> Any:
+    return parse(data)[0]
+
+
+def parse(data: bytes | bytearray | memoryview | str) -> tuple[Any, bool]:
+    """(`loads(data)`, whether orjson read it). What orjson reads holds no NaN, no infinity
+    and no lone surrogate: it refuses all three, and `json` answers for them instead."""
     if isinstance(data, memoryview):
         data = bytes(data)
-    if orjson is None:
-        return json.loads(data)
-    digits = _LONG_DIGITS_STR if isinstance(data, str) else _LONG_DIGITS_BYTES
-    if digits.search(data) is not None:  # type: ignore[arg-type]  # str pattern for str, bytes for bytes
-        return json.loads(data)
+    if orjson is None or _has_long_integer(data):
+        return json.loads(data), False
     try:
-        return orjson.loads(data)
+        return orjson.loads(data), True
     except orjson.JSONDecodeError:
-        return json.loads(data)
+        return json.loads(data), False
+
+
+def embedded(data: bytes) -> Any:
+    """Already-encoded JSON (an answer as it was sent), to place inside a document `dumps_any`
+    encodes without parsing and encoding it again; parsed where orjson is missing."""
+    return orjson.Fragment(data) if orjson is not None else loads(data)
 
 
 def dumps_any(obj: Any) -> str:

@@ -78,15 +78,17 @@ def strict_loads(data: bytes | str, max_depth: int = MAX_DEPTH) -> Any:
     """`json.loads` for untrusted bodies: BadJSON (a ValueError) for invalid JSON, nesting
     deeper than `max_depth`, or a number that is not finite. Never RecursionError."""
     try:
-        doc = jsonfast.loads(data)
+        doc, by_orjson = jsonfast.parse(data)
     except RecursionError:
         raise BadJSON(f"the JSON is nested deeper than {max_depth} levels") from None
     except (ValueError, UnicodeDecodeError):
         raise BadJSON("the body is not valid JSON") from None
     brackets = data.count(b"[") + data.count(b"{") if isinstance(data, bytes) \
         else data.count("[") + data.count("{")
-    pattern = _MAYBE_NONFINITE if isinstance(data, bytes) else _MAYBE_NONFINITE_STR
-    suspicious = pattern.search(data) is not None  # type: ignore[arg-type]  # same type as data
+    # orjson refuses non-finite numbers and lone surrogates itself: only json's reading is scanned
+    suspicious = not by_orjson and (
+        _MAYBE_NONFINITE if isinstance(data, bytes) else _MAYBE_NONFINITE_STR
+    ).search(data) is not None  # type: ignore[arg-type]  # same type as data
     if brackets > max_depth or suspicious:
         problem = document_problem(doc, max_depth)
         if problem:

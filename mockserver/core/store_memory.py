@@ -22,6 +22,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
+from . import jsonfast
 from .store import new_state, schedule_of
 from .tasks import STALLED, Task
 
@@ -56,7 +57,7 @@ class _Codec:
         self._by_vendor: dict[str, int] = {}
 
     def encode(self, task: Task) -> bytes:
-        raw = json.dumps(task.to_dict(), ensure_ascii=False, separators=(",", ":")).encode()
+        raw = jsonfast.dumps(task.to_dict())
         index = self._by_vendor.get(task.vendor)
         if index is None and len(self._dicts) < 255:
             index = self._by_vendor[task.vendor] = len(self._dicts)
@@ -72,7 +73,7 @@ class _Codec:
         index = blob[_HEADER.size - 1]
         zdict = self._dicts[index] if index < 255 else b"\0"
         raw = zlib.decompressobj(-15, zdict=zdict).decompress(blob[_HEADER.size:])
-        return Task.from_dict(json.loads(raw))
+        return Task.from_dict(jsonfast.loads(raw))
 
 
 class MemoryStore:

@@ -31,7 +31,10 @@ CALL_KEY = "mockserver.call"
 
 
 def access_log(emulator: Emulator) -> list[BaseRoute]:
-    """Feature: make each vendor call visible to the access-log middleware."""
+    """Feature: make each vendor call visible to the access-log middleware (none under
+    `--quiet`: nobody would take the call off the scope again)."""
+    if not emulator.settings.access_log:
+        return []
 
     async def stamp(call: Call) -> Reply | None:
         call.request.scope[CALL_KEY] = call
@@ -84,7 +87,12 @@ class AccessLog:
         except BaseException:
             write_line(self.sink, scope, status, started)
             raise
-        write_line(self.sink, scope, status, started)
+        else:
+            write_line(self.sink, scope, status, started)
+        finally:
+            # The call holds the request, which holds this scope: left in place, every request
+            # would be a reference cycle only the collector frees (pauses of 15-60 ms under load).
+            scope.pop(CALL_KEY, None)
 
 
 def write_line(sink: Sink, scope: Scope, status: int | str, started: float,

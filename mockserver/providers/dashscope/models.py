@@ -5,6 +5,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
+from functools import lru_cache
 from typing import Any
 
 from ...core.errors import VendorError
@@ -88,7 +89,10 @@ def parse_job(body: dict[str, Any], allowed_sizes: frozenset[str]) -> PortraitJo
     )
 
 
+@lru_cache(maxsize=4096)
 def vendor_time(ts: float) -> str:
+    """A task's times never change and every poll answers them again: each is formatted once
+    (a bounded cache: the hot tasks are the ones being polled)."""
     return datetime.fromtimestamp(ts, BEIJING).strftime("%Y-%m-%d %H:%M:%S.%f")[:-3]
 
 
