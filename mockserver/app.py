@@ -30,6 +30,7 @@ from .features.journal import journal_routes, record_near_miss, vendor_not_found
 from .features.openapi import openapi_routes
 from .features.results import result_routes
 from .settings import Settings
+from .web import IndexedRouter
 
 # Routed before the vendors: a browser's `GET /` is the dashboard's, not a vendor's `/`.
 FRONT_FEATURES: tuple[Feature, ...] = (dashboard_routes,)
@@ -72,9 +73,9 @@ def create_app(settings: Settings | None = None, emulator: Emulator | None = Non
         finally:
             await emulator.stop()
 
-    app = Starlette(routes=routes, lifespan=lifespan,  # changes from other instances first:
-                    middleware=[Middleware(RefreshEachRequest, shared=emulator.shared),
-                                *admin_middleware(emulator.settings)])
+    app = Starlette(middleware=[Middleware(RefreshEachRequest, shared=emulator.shared),
+                                *admin_middleware(emulator.settings)])  # other instances first
+    app.router = IndexedRouter(routes, lifespan=lifespan)
     app.state.emulator = emulator
     emulator.app = app
     return app
