@@ -60,8 +60,10 @@ class Reply:
             return self.body
         return jsonfast.dumps(self.body)
 
-    def to_response(self) -> Response:
-        return Response(self.encode(), self.status, self.headers, media_type=self.media_type)
+    def to_response(self, data: bytes | None = None) -> Response:
+        """The response; `data` is the body already encoded, if it is."""
+        return Response(self.encode() if data is None else data, self.status, self.headers,
+                        media_type=self.media_type)
 
 
 class Vendor(Protocol):
@@ -182,12 +184,13 @@ class Pipeline:
         if reply.streamed:
             return StreamingResponse(self._relay(call, reply, started), reply.status,
                                      reply.headers, media_type=reply.media_type)
-        response = reply.to_response()
+        data = reply.encode()
+        response = reply.to_response(data)
         self._check_reply(call, reply)
         if isinstance(reply.body, bytes):  # an image or a file: its size, not its bytes
             self._journal(call, reply.status, f"<{len(reply.body)} bytes>", started)
         elif reply.media_type == "application/json":  # the JSON as sent, not encoded again
-            self._journal(call, reply.status, None, started, response_json=response.body)
+            self._journal(call, reply.status, None, started, response_json=data)
         else:
             self._journal(call, reply.status, reply.body, started)
         return response
@@ -199,7 +202,7 @@ class Pipeline:
             time=call.now, vendor=call.vendor, operation=call.operation, account=call.account,
             method=request.method, path=request.scope["path"],
             query=request.scope["query_string"].decode("latin-1"),
-            headers=dict(request.headers), body=_loggable(call.body), status=status,
+            headers=header_dict(request.scope), body=_loggable(call.body), status=status,
             response=response, response_json=response_json, task_id=call.task_id,
             injected=call.injected, duration_ms=(time.perf_counter() - started) * 1000,
             note=call.note,
@@ -258,9 +261,7 @@ class Pipeline:
 
     def route(self, provider: Vendor, path: str, operation: str, handler: Handler,
               methods: Iterable[str]) -> Route:
-        async def endpoint(request: Request) -> Response:
-            return await self.run(provider, operation, handler, request)
-
+        endpoint = _VendorEndpoint(self, provider, operation, handler)
         return Route(path, endpoint, methods=list(methods), name=f"{provider.name}.{operation}")
 
     def routes(self, provider: Vendor, operations: Iterable[OperationSpec],
@@ -276,6 +277,24 @@ class Pipeline:
                              f"handlers without an operation {extra}")
         return [self.route(provider, path, name, handlers[name], [spec.method])
                 for name, spec in specs.items() for path in (spec.path, *spec.extra_paths)]
+
+
+class _VendorEndpoint:
+    """The ASGI app of one vendor route. Being an app, not a function, Starlette calls it
+    directly, without its request/response wrapper and the exception handling that wrapper
+    adds per request: the pipeline turns every handler exception into the vendor's answer."""
+
+    __slots__ = ("pipeline", "provider", "operation", "handler")
+
+    def __init__(self, pipeline: Pipeline, provider: Vendor, operation: str,
+                 handler: Handler) -> None:
+        self.pipeline, self.provider = pipeline, provider
+        self.operation, self.handler = operation, handler
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        request = Request(scope, receive, send)
+        response = await self.pipeline.run(self.provider, self.operation, self.handler, request)
+        await response(scope, receive, send)
 
 
 _BODY_ERROR = "mockserver.body_error"  # scope key: why reading the body stopped
@@ -302,6 +321,15 @@ async def read_request_body(request: Request, cap: int) -> bytes:
     return body
 
 
+def header_dict(scope: Scope) -> dict[str, str]:
+    """`dict(request.headers)` (names lower case, the first value of a repeated name) read
+    straight from the scope: Starlette's mapping looks each name up by a scan of the list."""
+    found: dict[str, str] = {}
+    for name, value in scope["headers"]:
+        found.setdefault(name.decode("latin-1"), value.decode("latin-1"))
+    return found
+
+
 def _loggable(body: bytes) -> Any:
     """The body as the journal keeps it: parsed when it is JSON any door accepts, else the
     start of its text (a body too deep or not finite would break every journal listing)."""
@@ -317,7 +345,7 @@ class IndexedRouter(Router):
     """Starlette's router, asking only the routes that can match the path's first segment.
 
     Starlette tries every route in order until one matches: about ten regular expressions
-    before a DashScope query. Here the routes are grouped by the literal first segment of their
+    before some vendor routes. Here the routes are grouped by the literal first segment of their
     path (`api`, `task`, `__admin`, ...); a route whose first segment is a parameter, or that is
     neither a `Route` nor a `Mount`, sits in every group. Each group keeps the app's order, so
     the first full match is the one Starlette would pick. Anything else (no full match: a 405,
