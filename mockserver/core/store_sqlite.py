@@ -25,6 +25,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, TypeVar
 
+from . import jsonfast
+from .sqlite_checkpoint import Checkpointer
 from .store import SCHEDULE_FIELDS, STATE_FIELDS, new_state
 from .tasks import STALLED, Task
 
@@ -86,6 +88,7 @@ class SqliteStore:
         self._local = _Connection()
         self._all: list[sqlite3.Connection] = []
         self._all_lock = threading.Lock()
+        self._checkpointer = Checkpointer(path)
         self._migrate()
 
     @property
@@ -97,6 +100,9 @@ class SqliteStore:
                                  timeout=0 if main else LOCKED_RETRY_SECONDS)
             self._retry(lambda: db.execute("PRAGMA journal_mode=WAL"))
             db.execute("PRAGMA synchronous=NORMAL")
+            if main:  # the event loop never runs a checkpoint: core/sqlite_checkpoint.py
+                db.execute("PRAGMA wal_autocheckpoint=0")
+                self._checkpointer.ensure_running()
             self._local.db = db
             with self._all_lock:
                 self._all.append(db)
@@ -142,7 +148,7 @@ class SqliteStore:
     def _backfill_facts(self) -> None:
         rows = self._db.execute("SELECT doc FROM tasks").fetchall()
         for (doc,) in rows:
-            task = Task.from_dict(json.loads(doc))
+            task = Task.from_dict(jsonfast.loads(doc))
             self._db.execute("UPDATE tasks SET slot_end = ?, wait_until = ?, expires_at = ?"
                              " WHERE id = ?", (task.slot_end, task.wait_until, task.expires_at,
                                                task.id))
@@ -178,13 +184,13 @@ class SqliteStore:
             "INSERT OR REPLACE INTO tasks (id, vendor, account, pool, created_at, end_at, doc,"
             " slot_end, wait_until, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (task.id, task.vendor, task.account, task.pool, task.created_at, task.end_at,
-             json.dumps(task.to_dict(), ensure_ascii=False, separators=(",", ":")),
+             jsonfast.dumps(task.to_dict()).decode(),
              task.slot_end, task.wait_until, task.expires_at),
         )
 
     def get_task(self, task_id: str) -> Task | None:
         rows = self._run("SELECT doc FROM tasks WHERE id = ?", (task_id,))
-        return Task.from_dict(json.loads(rows[0][0])) if rows else None
+        return Task.from_dict(jsonfast.loads(rows[0][0])) if rows else None
 
     def list_tasks(self, vendor: str | None = None, limit: int = 1000) -> list[Task]:
         if vendor is None:
@@ -194,13 +200,13 @@ class SqliteStore:
                 "SELECT doc FROM tasks WHERE vendor = ? ORDER BY created_at DESC LIMIT ?",
                 (vendor, limit),
             )
-        return [Task.from_dict(json.loads(r[0])) for r in rows]
+        return [Task.from_dict(jsonfast.loads(r[0])) for r in rows]
 
     def created_tasks(self, vendor: str, account: str, since: float, until: float) -> list[Task]:
         rows = self._run(
             "SELECT doc FROM tasks WHERE vendor = ? AND account = ? AND created_at >= ?"
             " AND created_at < ? ORDER BY created_at DESC", (vendor, account, since, until))
-        return [Task.from_dict(json.loads(r[0])) for r in rows]
+        return [Task.from_dict(jsonfast.loads(r[0])) for r in rows]
 
     def task_schedules(self, vendor: str | None = None, account: str | None = None
                        ) -> list[Task]:
@@ -235,7 +241,7 @@ class SqliteStore:
     def waiting_tasks(self, vendor: str, account: str, pool: str, now: float) -> list[Task]:
         rows = self._run(f"SELECT doc FROM tasks WHERE {_ACCOUNT} AND wait_until > ?"
                          " AND wait_until < ?", (vendor, account, pool, now, STALLED))
-        return [Task.from_dict(json.loads(r[0])) for r in rows]
+        return [Task.from_dict(jsonfast.loads(r[0])) for r in rows]
 
     @contextmanager
     def account_lock(self, vendor: str, account: str, pool: str) -> Iterator[None]:
@@ -411,6 +417,7 @@ class SqliteStore:
                            new_state(previous, time.time()).items())
 
     def close(self) -> None:
+        self._checkpointer.stop()
         with self._all_lock:
             for db in self._all:
                 db.close()
