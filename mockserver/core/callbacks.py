@@ -30,9 +30,7 @@ import socket
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any, Protocol
-
-import httpx
+from typing import TYPE_CHECKING, Any, Protocol
 
 from .clock import Clock
 from .fairness import AccountSlots
@@ -41,6 +39,9 @@ from .netpolicy import GuardedTransport, OutboundPolicy, post_json
 from .schemas import SchemaRegistry
 from .store import Store
 from .tasks import Task
+
+if TYPE_CHECKING:  # imported with the first delivery (httpx costs ~90 ms of start-up)
+    import httpx
 
 log = logging.getLogger("mockserver.callbacks")
 
@@ -182,9 +183,6 @@ class CallbackDispatcher:
         self._loop = asyncio.get_running_loop()
         self._wake = asyncio.Event()
         self._slots = AccountSlots(PER_ACCOUNT, MAX_PARALLEL)
-        # Callbacks never go through a proxy, and obey the outbound policy.
-        transport = GuardedTransport(self.host.outbound, MAX_PARALLEL)
-        self._client = httpx.AsyncClient(transport=transport, trust_env=False)
         self._resume()
         self._worker = asyncio.create_task(self._run(), name="callback-dispatcher")
 
@@ -372,7 +370,11 @@ class CallbackDispatcher:
         return _Body(payload, schema)
 
     async def _post(self, url: str, body: _Body, timeout: float) -> dict[str, Any]:
-        assert self._client is not None
+        if self._client is None:  # the first delivery: callbacks never go through a proxy,
+            import httpx  # and obey the outbound policy
+
+            transport = GuardedTransport(self.host.outbound, MAX_PARALLEL)
+            self._client = httpx.AsyncClient(transport=transport, trust_env=False)
         started = time.perf_counter()
         data = json.dumps(body.payload, ensure_ascii=False).encode()
         attempt = await post_json(self._client, self.host.outbound, url, data, timeout)

@@ -21,10 +21,9 @@ import threading
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from PIL import Image
-
 if TYPE_CHECKING:
     import cv2
+    from PIL import Image
 
 from .gctune import freeze_again
 from .image_fetch import (
@@ -77,7 +76,10 @@ _WANTED_SNIFF = ("JPEG", "MPO", "PNG", "WEBP", "BMP", "TIFF", "GIF", "JPEG2000",
 @functools.cache
 def _sniff_formats() -> tuple[str, ...]:
     """The wanted formats this Pillow build has (it raises KeyError for others, e.g. AVIF).
-    Asked on the first decode: `Image.init()` imports every plugin, ~40 ms of start-up."""
+    Asked on the first decode: Pillow (~20 ms) and `Image.init()`, which imports every
+    plugin (~40 ms), are start-up no API client should pay."""
+    from PIL import Image
+
     Image.init()
     return tuple(f for f in _WANTED_SNIFF if f in Image.OPEN)
 
@@ -192,11 +194,9 @@ def _cascade() -> cv2.CascadeClassifier:
     return cascade
 
 
-_TRANSPOSE = {
-    2: Image.Transpose.FLIP_LEFT_RIGHT, 3: Image.Transpose.ROTATE_180,
-    4: Image.Transpose.FLIP_TOP_BOTTOM, 5: Image.Transpose.TRANSPOSE,
-    6: Image.Transpose.ROTATE_270, 7: Image.Transpose.TRANSVERSE, 8: Image.Transpose.ROTATE_90,
-}
+# EXIF orientation -> the Pillow transpose that displays the picture upright (Pillow's
+# `Image.Transpose` values, spelled as numbers so Pillow loads on the first image only).
+_TRANSPOSE = {2: 0, 3: 3, 4: 1, 5: 5, 6: 4, 7: 6, 8: 2}
 
 
 def _orientation(img: Image.Image) -> int:
@@ -223,7 +223,9 @@ def _find_faces(img: Image.Image, orientation: int, stored_size: tuple[int, int]
     gray_img = img if img.mode == "L" else img.convert("L")
     method = _TRANSPOSE.get(orientation)
     if method is not None:
-        gray_img = gray_img.transpose(method)
+        from PIL import Image  # loaded already: `img` is one
+
+        gray_img = gray_img.transpose(Image.Transpose(method))
         stored_size = stored_size if orientation < 5 else (stored_size[1], stored_size[0])
     gray = np.asarray(gray_img)
     h, w = gray.shape
@@ -263,6 +265,8 @@ def _open(data: bytes, rules: ImageRules) -> tuple[Image.Image, str, int, int, i
     Returns the lazily opened image, its format, displayed width and height
     (EXIF rotation applied, as a viewer and the vendors see it) and orientation.
     """
+    from PIL import Image  # loaded with the first image (start-up does without it)
+
     try:
         img = Image.open(io.BytesIO(data), formats=_sniff_formats())
         fmt = _FORMAT_ALIASES.get(img.format or "", img.format or "")

@@ -21,8 +21,6 @@ import warnings
 from collections.abc import Callable
 from typing import Any, Protocol
 
-from PIL import Image, ImageOps
-
 from .image_fetch import ImageRejected, ImageSource, Problem
 from .images import MAX_PIXELS, ImageRules, Inspection, load_and_inspect
 
@@ -119,6 +117,8 @@ def _describe(ref: str | None, role: str, data: bytes | None) -> dict[str, Any]:
 
 
 def _header(data: bytes) -> dict[str, Any]:
+    from PIL import Image  # with the first image: start-up does without Pillow
+
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)
@@ -156,6 +156,8 @@ async def _rejected_fact(fetcher: ImageSource, ref: str, rules: ImageRules,
 
 def thumbnail(data: bytes, side: int = THUMB_SIDE) -> bytes | None:
     """A JPEG at most `side` pixels long, or None when `data` is no image we will decode."""
+    from PIL import Image, ImageOps
+
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)

@@ -8,8 +8,10 @@ from __future__ import annotations
 import hashlib
 import io
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
-from PIL import Image, ImageDraw, ImageFont
+if TYPE_CHECKING:
+    from PIL import Image
 
 FORMATS = {"png": ("PNG", "image/png"), "jpg": ("JPEG", "image/jpeg"), "jpeg": ("JPEG", "image/jpeg")}
 
@@ -20,6 +22,8 @@ def _palette(seed: str) -> tuple[tuple[int, int, int], ...]:
 
 
 def _draw(seed: str, width: int, height: int, lines: tuple[str, ...]) -> Image.Image:
+    from PIL import Image, ImageDraw, ImageFont  # with the first result image, not at start-up
+
     top, bottom, skin, cloth = _palette(seed)
     img = Image.new("RGB", (width, height))
     draw = ImageDraw.Draw(img)
