@@ -105,6 +105,7 @@ class LineSink:
         formatter = handler.formatter
         assert isinstance(formatter, LineFormatter)
         self.formatter = formatter
+        self.structured = isinstance(formatter, JsonFormatter)  # prints the `extra` fields
         self._pending: list[str] = []
         self._lock = threading.Lock()
         atexit.register(self.flush)

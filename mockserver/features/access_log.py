@@ -102,10 +102,11 @@ def write_line(sink: Sink, scope: Scope, status: int | str, started: float,
     operation = f"{call.vendor}.{call.operation}" if call is not None else "-"
     task_id = call.task_id if call is not None else None
     account = mask_secret(call.account) if call is not None and call.account else None
+    # The fields only a structured (JSON) line prints; the text line has them in its words.
     fields: dict[str, Any] = {
         "method": scope["method"], "path": scope["path"], "status": status,
         "duration_ms": round(duration_ms, 2), "operation": operation,
-        "task_id": task_id, "account": account}
+        "task_id": task_id, "account": account} if getattr(sink, "structured", True) else {}
     text = f"{scope['method']} {scope['path']} {status} {duration_ms:.1f}ms {operation}"
     if task_id:
         text += f" task={task_id}"

@@ -52,6 +52,7 @@ class Provider:
     def __init__(self, runtime: Runtime) -> None:
         self.runtime = runtime
         self.catalogue = Catalogue.load(schemas_root() / self.name / "catalogue.json")
+        self._timings: dict[str, Timing] = {}
         self.options = Options(self.name, self.spec.all_options(),
                                runtime.settings.vendors.get(self.name, {}))
 
@@ -108,7 +109,15 @@ class Provider:
     # --- shared mechanisms --------------------------------------------------------------------
 
     def timing(self, mode: str = "") -> Timing:
-        """Durations and slots for one mode: `<mode>_<key>` beats `<key>` beats the spec."""
+        """Durations and slots for one mode: `<mode>_<key>` beats `<key>` beats the spec.
+        Options and settings are fixed once the provider is built: each mode is worked out
+        once (every submit asks)."""
+        known = self._timings.get(mode)
+        if known is None:
+            known = self._timings[mode] = self._work_out_timing(mode)
+        return known
+
+    def _work_out_timing(self, mode: str) -> Timing:
         timings = self.spec.timings
         defaults = timings.get(mode) or timings.get("") or next(iter(timings.values()))
 

@@ -19,6 +19,7 @@ import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
 
 from ...core.errors import VendorError
@@ -94,6 +95,7 @@ def parse_query(params: Mapping[str, str], now: float) -> ListQuery:
                      int(params.get("page_size", DEFAULT_PAGE_SIZE)))
 
 
+@lru_cache(maxsize=4096)  # asked on every submit and listing for the same few keys
 def number(kind: str, value: str, digits: int) -> str:
     """A stable decimal id with `digits` digits standing for `value` (INFERRED format)."""
     n = int.from_bytes(hashlib.sha256(f"{kind}:{value}".encode()).digest()[:8], "big")
