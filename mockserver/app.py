@@ -29,8 +29,8 @@ from .features.faults import install_faults
 from .features.journal import journal_routes, record_near_miss, vendor_not_found
 from .features.openapi import openapi_routes
 from .features.results import result_routes
+from .routing import IndexedRouter, VendorFastPath
 from .settings import Settings
-from .web import IndexedRouter
 
 # Routed before the vendors: a browser's `GET /` is the dashboard's, not a vendor's `/`.
 FRONT_FEATURES: tuple[Feature, ...] = (dashboard_routes,)
@@ -73,9 +73,11 @@ def create_app(settings: Settings | None = None, emulator: Emulator | None = Non
         finally:
             await emulator.stop()
 
+    router = IndexedRouter(routes, lifespan=lifespan)
     app = Starlette(middleware=[Middleware(RefreshEachRequest, shared=emulator.shared),
-                                *admin_middleware(emulator.settings)])  # other instances first
-    app.router = IndexedRouter(routes, lifespan=lifespan)
+                                *admin_middleware(emulator.settings),  # other instances first
+                                Middleware(VendorFastPath, router=router)])
+    app.router = router
     app.state.emulator = emulator
     emulator.app = app
     return app

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
-from starlette.routing import BaseRoute, Match, Mount, Route, Router
+from starlette.routing import BaseRoute, Route
 from starlette.types import Receive, Scope, Send
 
 from .core import jsonfast
@@ -261,7 +261,7 @@ class Pipeline:
 
     def route(self, provider: Vendor, path: str, operation: str, handler: Handler,
               methods: Iterable[str]) -> Route:
-        endpoint = _VendorEndpoint(self, provider, operation, handler)
+        endpoint = VendorEndpoint(self, provider, operation, handler)
         return Route(path, endpoint, methods=list(methods), name=f"{provider.name}.{operation}")
 
     def routes(self, provider: Vendor, operations: Iterable[OperationSpec],
@@ -279,7 +279,7 @@ class Pipeline:
                 for name, spec in specs.items() for path in (spec.path, *spec.extra_paths)]
 
 
-class _VendorEndpoint:
+class VendorEndpoint:
     """The ASGI app of one vendor route. Being an app, not a function, Starlette calls it
     directly, without its request/response wrapper and the exception handling that wrapper
     adds per request: the pipeline turns every handler exception into the vendor's answer."""
@@ -339,58 +339,3 @@ def _loggable(body: bytes) -> Any:
         return strict_loads(body)
     except BadJSON:
         return body[:2048].decode("utf-8", "replace")
-
-
-class IndexedRouter(Router):
-    """Starlette's router, asking only the routes that can match the path's first segment.
-
-    Starlette tries every route in order until one matches: about ten regular expressions
-    before some vendor routes. Here the routes are grouped by the literal first segment of their
-    path (`api`, `task`, `__admin`, ...); a route whose first segment is a parameter, or that is
-    neither a `Route` nor a `Mount`, sits in every group. Each group keeps the app's order, so
-    the first full match is the one Starlette would pick. Anything else (no full match: a 405,
-    a slash redirect) is left to Starlette's own search over every route. Route subclasses are
-    assumed to match no path their own path does not (BrowserRoute only narrows it). The groups
-    are built on the first request: routes are not added once the app serves."""
-
-    _groups: dict[str, list[BaseRoute]] | None = None
-    _anywhere: list[BaseRoute] = []
-
-    async def app(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await super().app(scope, receive, send)
-            return
-        for route in self.candidates(scope):
-            match, child_scope = route.matches(scope)
-            if match is Match.FULL:
-                scope.setdefault("router", self)
-                scope["route"] = route
-                scope.update(child_scope)
-                await route.handle(scope, receive, send)
-                return
-        await super().app(scope, receive, send)
-
-    def candidates(self, scope: Scope) -> list[BaseRoute]:
-        """The routes that may match this HTTP scope, in the app's order."""
-        if self._groups is None:
-            self._build_groups()
-        assert self._groups is not None
-        path: str = scope["path"]
-        if scope.get("root_path") or not path.startswith("/"):  # behind a prefix: every route
-            return self.routes
-        return self._groups.get(path.split("/", 2)[1], self._anywhere)
-
-    def _build_groups(self) -> None:
-        keys = [_first_segment(route) for route in self.routes]
-        self._anywhere = [r for r, key in zip(self.routes, keys) if key is None]
-        self._groups = {key: [r for r, k in zip(self.routes, keys) if k in (key, None)]
-                        for key in set(keys) if key is not None}
-
-
-def _first_segment(route: BaseRoute) -> str | None:
-    """The literal first path segment every path `route` matches begins with, or None."""
-    if not isinstance(route, (Route, Mount)) or not route.path.startswith("/"):
-        return None
-    literal = route.path.split("{", 1)[0]
-    first, slash, _ = literal[1:].partition("/")
-    return first if slash or "{" not in route.path else None

@@ -1,4 +1,5 @@
-"""The grouped route search picks the route Starlette's own search would, for every path."""
+"""The grouped route search picks the route Starlette would, and the vendor fast path takes
+only vendor routes."""
 from __future__ import annotations
 
 import re
@@ -8,8 +9,8 @@ from hypothesis import strategies as st
 from starlette.routing import Match, Mount, Route
 
 from mockserver.app import create_app
+from mockserver.routing import IndexedRouter
 from mockserver.settings import Settings
-from mockserver.web import IndexedRouter
 
 APP = create_app(Settings(store="memory"))
 ROUTER = APP.router
@@ -62,3 +63,29 @@ def test_the_dashboard_route_still_answers_browsers_at_the_root() -> None:
 def test_any_path_picks_starlettes_route(method: str, parts: list[str]) -> None:
     scope = _scope(method, "/" + "/".join(parts))
     assert _first_full(ROUTER.candidates(scope), scope) is _first_full(ROUTER.routes, scope)
+
+
+def test_the_fast_path_answers_vendor_routes_and_passes_everything_else_on() -> None:
+    import asyncio
+
+    from mockserver.routing import VendorFastPath
+
+    passed_on: list[str] = []
+
+    async def starlette_stack(scope: dict, receive: object, send: object) -> None:
+        passed_on.append(scope["path"])
+
+    fast = VendorFastPath(starlette_stack, ROUTER)
+    sent: list[dict] = []
+
+    async def receive() -> dict:
+        return {"type": "http.request", "body": b"", "more_body": False}
+
+    async def send(message: dict) -> None:
+        sent.append(message)
+
+    auth = [(b"authorization", b"Bearer sk-fast")]
+    asyncio.run(fast(_scope("GET", "/api/v1/tasks/no-such-task", auth), receive, send))
+    asyncio.run(fast(_scope("GET", "/__admin/health"), receive, send))
+    assert passed_on == ["/__admin/health"]  # the admin API goes through Starlette's stack
+    assert sent[0]["status"] == 200 and b"UNKNOWN" in sent[1]["body"]  # the vendor's answer

@@ -1,0 +1,101 @@
+"""Finding the route of a request, quickly: the grouped router and the vendor fast path.
+
+Starlette tries every route in order until one matches, and every request passes its whole
+middleware stack. The vendor routes are the hot ones (clients poll them), so:
+
+- `IndexedRouter` asks only the routes that can match the path's first segment;
+- `VendorFastPath`, the innermost middleware, hands a request that fully matches a vendor
+  route straight to it, past Starlette's exception middleware and router (the vendor pipeline
+  answers every exception itself); anything else goes the whole way through Starlette.
+"""
+from __future__ import annotations
+
+from starlette.routing import BaseRoute, Match, Mount, Route, Router
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from .web import VendorEndpoint
+
+
+class IndexedRouter(Router):
+    """Starlette's router on groups of routes. The routes are grouped by the literal first
+    segment of their path (`api`, `task`, `__admin`, ...); a route whose first segment is a
+    parameter, or that is neither a `Route` nor a `Mount`, sits in every group. Each group
+    keeps the app's order, so the first full match is the one Starlette would pick. Anything
+    else (no full match: a 405, a slash redirect) is left to Starlette's own search over every
+    route. Route subclasses are assumed to match no path their own path does not
+    (BrowserRoute only narrows it). The groups are built on the first request: routes are not
+    added once the app serves."""
+
+    _groups: dict[str, list[BaseRoute]] | None = None
+    _anywhere: list[BaseRoute] = []
+
+    async def app(self, scope: Scope, receive: Receive, send: Send) -> None:
+        found = self.first_match(scope) if scope["type"] == "http" else None
+        if found is None:
+            await super().app(scope, receive, send)
+            return
+        route, child_scope = found
+        self.enter(scope, route, child_scope)
+        await route.handle(scope, receive, send)
+
+    def first_match(self, scope: Scope) -> tuple[BaseRoute, Scope] | None:
+        """The route Starlette would hand this HTTP request to, with its scope additions, or
+        None when no route fully matches."""
+        for route in self.candidates(scope):
+            match, child_scope = route.matches(scope)
+            if match is Match.FULL:
+                return route, child_scope
+        return None
+
+    def enter(self, scope: Scope, route: BaseRoute, child_scope: Scope) -> None:
+        """What Starlette's router records in the scope before it calls the route."""
+        scope.setdefault("router", self)
+        scope["route"] = route
+        scope.update(child_scope)
+
+    def candidates(self, scope: Scope) -> list[BaseRoute]:
+        """The routes that may match this HTTP scope, in the app's order."""
+        if self._groups is None:
+            self._build_groups()
+        assert self._groups is not None
+        path: str = scope["path"]
+        if scope.get("root_path") or not path.startswith("/"):  # behind a prefix: every route
+            return self.routes
+        return self._groups.get(path.split("/", 2)[1], self._anywhere)
+
+    def _build_groups(self) -> None:
+        keys = [_first_segment(route) for route in self.routes]
+        self._anywhere = [r for r, key in zip(self.routes, keys) if key is None]
+        self._groups = {key: [r for r, k in zip(self.routes, keys) if k in (key, None)]
+                        for key in set(keys) if key is not None}
+
+
+def _first_segment(route: BaseRoute) -> str | None:
+    """The literal first path segment every path `route` matches begins with, or None."""
+    if not isinstance(route, (Route, Mount)) or not route.path.startswith("/"):
+        return None
+    literal = route.path.split("{", 1)[0]
+    first, slash, _ = literal[1:].partition("/")
+    return first if slash or "{" not in route.path else None
+
+
+class VendorFastPath:
+    """Innermost user middleware: a vendor route's request goes to its endpoint directly.
+    The server-error middleware and the middleware before this one (shared-state refresh,
+    admin guard) still run; the exception middleware is for routes that raise HTTP errors,
+    which vendor endpoints never do."""
+
+    def __init__(self, app: ASGIApp, router: IndexedRouter) -> None:
+        self.app = app
+        self.router = router
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        found = self.router.first_match(scope) if scope["type"] == "http" else None
+        if found is not None:
+            route, child_scope = found
+            endpoint = route.app if isinstance(route, Route) else None
+            if isinstance(endpoint, VendorEndpoint):
+                self.router.enter(scope, route, child_scope)
+                await endpoint(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
