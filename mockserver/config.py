@@ -16,10 +16,7 @@ import sqlite3
 from collections.abc import Iterable, Mapping, Sequence
 from functools import cache
 from pathlib import Path
-from typing import Any
-
-from jsonschema import Draft202012Validator
-from jsonschema.exceptions import ValidationError
+from typing import TYPE_CHECKING, Any
 
 from .features.fault_rules import RULE_FIELDS, rule_schema
 from .providers import vendor_packages
@@ -33,6 +30,9 @@ from .settings import (
     SettingsError,
     resolve_settings,
 )
+
+if TYPE_CHECKING:
+    from jsonschema.exceptions import ValidationError
 
 SCHEMA_ID = "https://portrait-mockserver.invalid/config.schema.json"
 SQLITE_HEADER = b"SQLite format 3\x00"
@@ -238,6 +238,12 @@ def first_problem(doc: Any, schema: Mapping[str, Any], where: Where) -> str | No
     bad_number = _non_finite(doc)
     if bad_number is not None:
         return f"{where.key(bad_number)} must be a finite number"
+    import jsonschema_rs
+
+    if jsonschema_rs.validator_for(dict(schema)).is_valid(doc):  # compiled: the usual answer
+        return None
+    from jsonschema import Draft202012Validator  # only to explain a problem (~60 ms to load)
+
     errors = sorted(Draft202012Validator(schema).iter_errors(doc),
                     key=lambda e: (len(e.absolute_path) == 0, [str(p) for p in e.absolute_path]))
     return _explain(errors[0], where) if errors else None
