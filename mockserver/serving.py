@@ -62,7 +62,9 @@ def serve_app(app: Any, settings: Settings, sockets: list[socket.socket] | None 
     from . import logs
     from .core.gctune import tune_for_serving
 
+    # ws="none": no vendor speaks WebSocket, and loading a WebSocket stack costs start-up.
     config = uvicorn.Config(app, host=settings.host, port=settings.port, log_config=None,
-                            log_level=logs.LEVELS[settings.log_level], access_log=False)
+                            log_level=logs.LEVELS[settings.log_level], access_log=False,
+                            ws="none")
     tune_for_serving()
     uvicorn.Server(config).run(sockets=sockets or None)
