@@ -100,6 +100,7 @@ class Call:
     task_id: str | None = None
     injected: bool = False
     note: dict[str, Any] = field(default_factory=dict)
+    parsed: Any = field(default=None, repr=False)  # the body as `json()` read it, once it did
 
     @property
     def vendor(self) -> str:
@@ -112,8 +113,11 @@ class Call:
     def json(self) -> Any:
         """The JSON body, or the vendor's bad-request error (also for nesting deeper than
         `core.limits.MAX_DEPTH` and for numbers that are not finite)."""
+        if self.parsed is not None:
+            return self.parsed
         try:
-            return strict_loads(self.body)
+            self.parsed = strict_loads(self.body)
+            return self.parsed
         except BadJSON as bad:
             raise VendorError(self.provider.bad_request_code, self.provider.bad_json_message,
                               detail=str(bad)) from None
@@ -202,7 +206,8 @@ class Pipeline:
             time=call.now, vendor=call.vendor, operation=call.operation, account=call.account,
             method=request.method, path=request.scope["path"],
             query=request.scope["query_string"].decode("latin-1"),
-            headers=header_dict(request.scope), body=_loggable(call.body), status=status,
+            headers=header_dict(request.scope), status=status,
+            body=call.parsed if call.parsed is not None else _loggable(call.body),
             response=response, response_json=response_json, task_id=call.task_id,
             injected=call.injected, duration_ms=(time.perf_counter() - started) * 1000,
             note=call.note,
