@@ -61,7 +61,8 @@ class BearerAuth:
             return KeyCheck(KeyStatus.MISSING)
         scheme, _, key = header.strip().partition(" ")
         key = key.strip()
-        if scheme.lower() != "bearer" or not key or any(c.isspace() for c in key):
+        # split() cuts at every character str.isspace() accepts: one piece means no whitespace
+        if scheme.lower() != "bearer" or not key or len(key.split()) != 1:
             return KeyCheck(KeyStatus.MALFORMED)
         grouped = self.accounts.get(vendor, {})
         # A key spelled like an account name but not listed under it would pass for that
