@@ -8,7 +8,8 @@ Shared by every worker and instance on the same store, and bounded twice: in ent
 On a shared store (SQLite, Redis) entries are written in batches, every `FLUSH_SECONDS` or
 `FLUSH_ENTRIES`, so workers do not queue for SQLite's write lock on every request; readers
 first write their own batch and `settle()` waits one interval for the other processes'. An
-entry's `id` is therefore assigned when it is written, and kill -9 loses at most the last interval's entries.
+entry's `id` is therefore assigned when it is written, and kill -9 loses at most the last
+interval's entries.
 """
 from __future__ import annotations
 
