@@ -56,11 +56,7 @@ def test_a_finished_task_calls_back_once_with_the_documented_body(
 def test_a_blocking_call_answers_the_finished_task(adapter: Adapter) -> None:
     if not adapter.blocking:
         pytest.skip(f"{adapter.vendor} documents no blocking submit")
-    creds = adapter.credentials("A")
-    assert creds is not None
-    adapter.target.budget.spend()
-    with adapter.target.clock_pushed():
-        ex = adapter.submit(creds, adapter.blocking_body(adapter.example_body()))
+    ex = adapter.submit_blocking()
     adapter.verify(adapter.submit_op, ex, Expect(status=200, schemas=adapter.blocking_schemas))
 
 

@@ -43,12 +43,7 @@ def test_a_blocking_submission_streams_until_its_answer(adapter: Adapter) -> Non
     streamed = _streamed(adapter)
     if not adapter.blocking:
         pytest.skip(f"{adapter.vendor} documents no blocking submit")
-    creds = adapter.credentials("A")
-    assert creds is not None
-    adapter.target.budget.spend()
-    with adapter.target.clock_pushed():
-        ex = adapter.submit(creds, adapter.blocking_body(adapter.example_body()),
-                            headers=streamed.requested_by)
+    ex = adapter.submit_blocking(headers=streamed.requested_by)
     adapter.verify(adapter.submit_op, ex, Expect(status=streamed.status,
                                                  schemas=adapter.blocking_schemas))
     _is_stream(adapter, streamed, ex)

@@ -364,6 +364,15 @@ class Adapter:
     def blocking_body(self, body: Any) -> Any:
         raise NotImplementedError
 
+    def submit_blocking(self, **extra: Any) -> Exchange:
+        """The example submission as a blocking call by account A (one billable request), on a
+        clock pushed forward so that the task finishes while the call waits."""
+        creds = self.credentials("A")
+        assert creds is not None
+        self.target.budget.spend()
+        with self.target.clock_pushed():
+            return self.submit(creds, self.blocking_body(self.example_body()), **extra)
+
     def callback_matches(self, final: Exchange, payload: Any) -> bool:
         """Whether a callback payload is what the vendor documents for the finished task."""
         raise NotImplementedError
