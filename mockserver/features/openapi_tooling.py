@@ -32,7 +32,7 @@ LICENSE = {"name": "MIT", "identifier": "MIT"}
 def fit_for_tools(doc: dict[str, Any]) -> dict[str, Any]:
     """The document with flat `$ref`s, examples and declared callback security (in place)."""
     hoist_defs(doc["components"]["schemas"], doc)
-    for node in _schema_nodes(doc["components"]["schemas"]):
+    for node in schema_nodes(doc["components"]["schemas"]):
         if node.get("type") == "array" and "items" not in node and "prefixItems" not in node:
             node["items"] = {}
     order_alternatives(doc)
@@ -83,19 +83,19 @@ def _flatten(ref: str, renamed: dict[str, str]) -> str:
     return COMPONENTS + pointer
 
 
-def _schema_nodes(node: Any) -> Iterator[dict[str, Any]]:
+def schema_nodes(node: Any) -> Iterator[dict[str, Any]]:
     """Every object below `node` (schemas and their keyword values alike)."""
     if isinstance(node, dict):
         yield node
         for value in node.values():
-            yield from _schema_nodes(value)
+            yield from schema_nodes(value)
     elif isinstance(node, list):
         for item in node:
-            yield from _schema_nodes(item)
+            yield from schema_nodes(item)
 
 
 def _ref_holders(node: Any) -> Iterator[dict[str, Any]]:
-    return (found for found in _schema_nodes(node) if isinstance(found.get("$ref"), str))
+    return (found for found in schema_nodes(node) if isinstance(found.get("$ref"), str))
 
 
 # --- the order of alternatives ------------------------------------------------------------

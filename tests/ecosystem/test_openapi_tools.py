@@ -24,6 +24,7 @@ from openapi_spec_validator import validate
 from mockserver.emulator import Emulator
 from mockserver.features.admin_openapi import admin_document
 from mockserver.features.openapi import vendor_document
+from mockserver.features.openapi_tooling import schema_nodes
 from mockserver.settings import Settings
 from mockserver.testing import free_port
 
@@ -53,14 +54,6 @@ def written(documents: dict[str, dict[str, Any]], tmp_path_factory: pytest.TempP
     return paths
 
 
-def walk(node: Any) -> Iterator[dict[str, Any]]:
-    if isinstance(node, dict):
-        yield node
-        for value in node.values():
-            yield from walk(value)
-    elif isinstance(node, list):
-        for item in node:
-            yield from walk(item)
 
 
 def operations(doc: dict[str, Any]) -> Iterator[tuple[str, str, dict[str, Any]]]:
@@ -87,12 +80,12 @@ def test_every_document_passes_openapi_spec_validator(documents: dict[str, Any])
 def test_every_ref_names_a_component_directly(documents: dict[str, Any]) -> None:
     for name, doc in documents.items():
         schemas = doc["components"]["schemas"]
-        for node in walk({k: v for k, v in doc.items()}):
+        for node in schema_nodes({k: v for k, v in doc.items()}):
             ref = node.get("$ref")
             if isinstance(ref, str):
                 assert ref.startswith(COMPONENTS), (name, ref)
                 assert ref.removeprefix(COMPONENTS) in schemas, (name, ref)  # no /$defs/ hops
-        assert all("$defs" not in node for node in walk(schemas)), name
+        assert all("$defs" not in node for node in schema_nodes(schemas)), name
 
 
 def test_every_vendor_answer_carries_examples_that_match_its_schema(documents: dict[str, Any]
