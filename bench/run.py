@@ -35,6 +35,19 @@ SECTIONS = ("throughput", "gc", "startup", "scale", "workers", "store_scale", "p
             "dashboard", "access_log", "contract")
 
 
+# Sections that are one script of bench/: (title, script, its arguments for --quick).
+SCRIPT_SECTIONS = {
+    "workers": ("workers and instances on a shared store (wrk)", "bench_workers.py",
+                ("--seconds", "1", "--rounds", "1")),
+    "store_scale": ("the engine's submit and query as each store grows", "bench_store_scale.py",
+                    ("--sizes", "1,1000", "--redis-max", "1000")),
+    "dashboard": ("dashboard pages with many tasks (in-process, each store)",
+                  "bench_dashboard.py", ("--tasks", "500", "--rounds", "3")),
+    "access_log": ("the access log's cost (wrk, on and off)", "bench_access_log.py",
+                   ("--seconds", "1", "--rounds", "1")),
+}
+
+
 def options(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float,
@@ -108,22 +121,10 @@ def main(argv: list[str] | None = None) -> int:
     if "pipeline" in chosen:
         print("\nimage pipeline (in-process)", flush=True)
         report["pipeline"] = pipeline(1.0 if opts.quick else 3.0)
-    if "workers" in chosen:
-        print("\nworkers and instances on a shared store (wrk)", flush=True)
-        report["workers"] = run_script("bench_workers.py", *(
-            ["--seconds", "1", "--rounds", "1"] if opts.quick else []))
-    if "store_scale" in chosen:
-        print("\nthe engine's submit and query as each store grows", flush=True)
-        report["store_scale"] = run_script("bench_store_scale.py", *(
-            ["--sizes", "1,1000", "--redis-max", "1000"] if opts.quick else []))
-    if "dashboard" in chosen:
-        print("\ndashboard pages with many tasks (in-process, each store)", flush=True)
-        report["dashboard"] = run_script("bench_dashboard.py", *(
-            ["--tasks", "500", "--rounds", "3"] if opts.quick else []))
-    if "access_log" in chosen:
-        print("\nthe access log's cost (wrk, on and off)", flush=True)
-        report["access_log"] = run_script("bench_access_log.py", *(
-            ["--seconds", "1", "--rounds", "1"] if opts.quick else []))
+    for section, (title, script, quick_args) in SCRIPT_SECTIONS.items():
+        if section in chosen:
+            print(f"\n{title}", flush=True)
+            report[section] = run_script(script, *(quick_args if opts.quick else ()))
     if "contract" in chosen:
         vendors = ("dashscope",) if opts.quick else contract.VENDORS
         report["contract"] = contract.run(1, vendors, whole=not opts.quick)
