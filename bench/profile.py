@@ -68,6 +68,8 @@ def main() -> int:
     own: collections.Counter[str] = collections.Counter()
     total = 0
     for line in out.read_text().splitlines():
+        if not line.strip():  # py-spy ends the raw output with an empty line
+            continue
         stack, count = frames(line)
         total += count
         names = [label(f) for f in stack if f.strip()]

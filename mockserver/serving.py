@@ -61,10 +61,11 @@ def serve_app(app: Any, settings: Settings, sockets: list[socket.socket] | None 
 
     from . import logs
     from .core.gctune import tune_for_serving
+    from .http_protocol import CoalescingHTTPProtocol
 
     # ws="none": no vendor speaks WebSocket, and loading a WebSocket stack costs start-up.
     config = uvicorn.Config(app, host=settings.host, port=settings.port, log_config=None,
                             log_level=logs.LEVELS[settings.log_level], access_log=False,
-                            ws="none")
+                            ws="none", http=CoalescingHTTPProtocol)
     tune_for_serving()
     uvicorn.Server(config).run(sockets=sockets or None)

@@ -18,8 +18,6 @@ import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from PIL import Image, ImageOps
-
 from ...core.images import ImageRejected, ImageSource, inspect, load_opencv
 from ...core.input_checks import Verdict
 from ...core.input_log import log_source
@@ -80,6 +78,8 @@ def render_fresh(data: bytes, params: dict[str, Any]) -> dict[str, Any]:
     always agree.
     """
     load_opencv()  # OpenCV, imported once under its lock before idphoto needs it
+    from PIL import Image, ImageOps  # with the first image: start-up does without Pillow
+
     from .idphoto import FaceBox, NoFaceFound, render_id_photo
 
     started = time.perf_counter()
