@@ -12,12 +12,10 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from contextlib import asynccontextmanager
 
 from starlette.applications import Starlette
-from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from .core.shared import RefreshEachRequest
 from .dashboard import dashboard_routes
 from .emulator import Emulator
 from .features import Feature
@@ -29,7 +27,7 @@ from .features.faults import install_faults
 from .features.journal import journal_routes, record_near_miss, vendor_not_found
 from .features.openapi import openapi_routes
 from .features.results import result_routes
-from .routing import IndexedRouter, VendorFastPath
+from .routing import IndexedRouter, MockApp
 from .settings import Settings
 
 # Routed before the vendors: a browser's `GET /` is the dashboard's, not a vendor's `/`.
@@ -73,11 +71,8 @@ def create_app(settings: Settings | None = None, emulator: Emulator | None = Non
         finally:
             await emulator.stop()
 
-    router = IndexedRouter(routes, lifespan=lifespan)
-    app = Starlette(middleware=[Middleware(RefreshEachRequest, shared=emulator.shared),
-                                *admin_middleware(emulator.settings),  # other instances first
-                                Middleware(VendorFastPath, router=router)])
-    app.router = router
+    app = MockApp(IndexedRouter(routes, lifespan=lifespan), emulator.shared,
+                  middleware=admin_middleware(emulator.settings))
     app.state.emulator = emulator
     emulator.app = app
     return app

@@ -59,7 +59,7 @@ class TurnBuffer:
         return getattr(self._transport, name)
 
 
-class CoalescingHTTPProtocol(AutoHTTPProtocol):  # type: ignore[misc, valid-type]
+class CoalescingHTTPProtocol(AutoHTTPProtocol):  # type: ignore[misc, valid-type]  # typed as a variable
     """Pass as `uvicorn.Config(http=CoalescingHTTPProtocol)`."""
 
     def connection_made(self, transport: asyncio.Transport) -> None:

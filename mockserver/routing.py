@@ -4,16 +4,23 @@ Starlette tries every route in order until one matches, and every request passes
 middleware stack. The vendor routes are the hot ones (clients poll them), so:
 
 - `IndexedRouter` asks only the routes that can match the path's first segment;
-- `VendorFastPath`, the innermost middleware, hands a request that fully matches a vendor
-  route straight to it, past Starlette's exception middleware and router (the vendor pipeline
-  answers every exception itself); anything else goes the whole way through Starlette.
+- `MockApp` hands a request that fully matches a vendor route straight to it, past Starlette's
+  middleware stack and router (the vendor pipeline answers every exception itself); anything
+  else goes the whole way through Starlette.
 """
 from __future__ import annotations
 
-from starlette.routing import BaseRoute, Match, Mount, Route, Router
-from starlette.types import ASGIApp, Receive, Scope, Send
+import logging
+from typing import Any
 
+from starlette.applications import Starlette
+from starlette.routing import BaseRoute, Match, Mount, Route, Router
+from starlette.types import Receive, Scope, Send
+
+from .core.shared import SharedState
 from .web import VendorEndpoint
+
+log = logging.getLogger("mockserver")
 
 
 class IndexedRouter(Router):
@@ -79,23 +86,33 @@ def _first_segment(route: BaseRoute) -> str | None:
     return first if slash or "{" not in route.path else None
 
 
-class VendorFastPath:
-    """Innermost user middleware: a vendor route's request goes to its endpoint directly.
-    The server-error middleware and the middleware before this one (shared-state refresh,
-    admin guard) still run; the exception middleware is for routes that raise HTTP errors,
-    which vendor endpoints never do."""
+class MockApp(Starlette):
+    """Starlette with the vendor routes in front of its middleware stack. Every HTTP request
+    first takes in what other instances changed (`SharedState.refresh`, so an answer never lags
+    behind an admin call another instance acknowledged); then a request that fully matches a
+    vendor route goes straight to it: the vendor pipeline answers every exception itself and the
+    only middleware, the admin guard, concerns /__admin alone, so vendor requests skip
+    Starlette's error and exception middleware, the guard and a second route search (clients
+    poll these routes). Everything else goes the whole way through Starlette."""
 
-    def __init__(self, app: ASGIApp, router: IndexedRouter) -> None:
-        self.app = app
-        self.router = router
+    def __init__(self, router: IndexedRouter, shared: SharedState, **options: Any) -> None:
+        super().__init__(**options)
+        self.router = self.indexed_router = router  # the second is typed as what it is
+        self.shared = shared
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        found = self.router.first_match(scope) if scope["type"] == "http" else None
-        if found is not None:
-            route, child_scope = found
-            endpoint = route.app if isinstance(route, Route) else None
-            if isinstance(endpoint, VendorEndpoint):
-                self.router.enter(scope, route, child_scope)
-                await endpoint(scope, receive, send)
-                return
-        await self.app(scope, receive, send)
+        if scope["type"] == "http":
+            scope["app"] = self
+            try:
+                self.shared.refresh()
+            except Exception:  # a store hiccup: the request still runs (and says so itself)
+                log.exception("shared state: refresh before a request failed")
+            found = self.indexed_router.first_match(scope)
+            if found is not None:
+                route, child_scope = found
+                endpoint = route.app if isinstance(route, Route) else None
+                if isinstance(endpoint, VendorEndpoint):
+                    self.indexed_router.enter(scope, route, child_scope)
+                    await endpoint(scope, receive, send)
+                    return
+        await super().__call__(scope, receive, send)

@@ -4,7 +4,7 @@ The store's state row holds what each process otherwise kept to itself: the cloc
 offset, the version of the fault rules and the reset epoch. `SharedState.refresh()` asks the
 store whether the row changed (a cheap check: SQLite's `data_version`, one Redis `HGETALL`,
 nothing for memory) and tells the listeners; the app calls it once per request
-(`RefreshEachRequest`), and a background loop calls it every `POLL_SECONDS` (and at once on a
+(`routing.MockApp`), and a background loop calls it every `POLL_SECONDS` (and at once on a
 Redis notification), so a request waiting on one instance wakes when another advances the clock.
 """
 from __future__ import annotations
@@ -12,8 +12,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import threading
-from collections.abc import Awaitable, Callable, MutableMapping
-from typing import Any
+from collections.abc import Callable
 
 from .store import Store
 
@@ -92,20 +91,3 @@ class SharedState:
                 action()
             except Exception:  # a store hiccup must not end the loop; say so and go on
                 log.exception("shared state: %s failed", getattr(action, "__name__", action))
-
-
-class RefreshEachRequest:
-    """ASGI middleware: every HTTP request first takes in changes other instances made, so an
-    answer never lags behind an admin call that another instance already acknowledged."""
-
-    def __init__(self, app: Callable[..., Awaitable[None]], shared: SharedState) -> None:
-        self.app = app
-        self.shared = shared
-
-    async def __call__(self, scope: MutableMapping[str, Any], receive: Any, send: Any) -> None:
-        if scope["type"] == "http":
-            try:
-                self.shared.refresh()
-            except Exception:  # a store hiccup: the request still runs (and says so itself)
-                log.exception("shared state: refresh before a request failed")
-        await self.app(scope, receive, send)
