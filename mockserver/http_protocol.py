@@ -59,7 +59,10 @@ class TurnBuffer:
         return getattr(self._transport, name)
 
 
-class CoalescingHTTPProtocol(AutoHTTPProtocol):  # type: ignore[misc, valid-type]  # typed as a variable
+_UVICORNS_CHOICE: Any = AutoHTTPProtocol  # httptools' protocol when installed, else h11's
+
+
+class CoalescingHTTPProtocol(_UVICORNS_CHOICE):
     """Pass as `uvicorn.Config(http=CoalescingHTTPProtocol)`."""
 
     def connection_made(self, transport: asyncio.Transport) -> None:
