@@ -138,18 +138,22 @@ class Call:
         raise self.provider.request_error(self, list(schemas.errors(schema, document)))
 
 
-def bearer_account(call: Call, *, missing: VendorError, invalid: VendorError,
-                   refusals: Mapping[str, VendorError] | None = None) -> str:
+def bearer_account(call: Call, *, missing: Callable[[], VendorError],
+                   invalid: Callable[[], VendorError],
+                   refusal: Callable[[str], VendorError | None] | None = None) -> str:
     """Authenticate a bearer-key vendor: the key's account (`[vendors.<name>.accounts]`, else the
-    key itself). `refusals` maps keys that stand for states an emulator never reaches by itself
-    (a used-up balance, ...) to their error."""
+    key itself). `missing` and `invalid` make the vendor's error (only when it is raised: most
+    requests pass); `refusal` gives the error of a key that stands for a state an emulator never
+    reaches by itself (a used-up balance, ...), or None."""
     check = call.runtime.auth.check(call.request.headers.get("authorization"), call.vendor)
     if check.status is KeyStatus.MISSING:
-        raise missing
-    if refusals and check.key is not None and check.key in refusals:
-        raise refusals[check.key]
+        raise missing()
+    if refusal is not None and check.key is not None:
+        refused = refusal(check.key)
+        if refused is not None:
+            raise refused
     if check.status is not KeyStatus.OK or check.key is None or check.account is None:
-        raise invalid
+        raise invalid()
     call.account, call.api_key = check.account, check.key
     return check.account
 

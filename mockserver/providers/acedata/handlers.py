@@ -1,6 +1,7 @@
 """One function per AceData operation: gate (auth, streaming, rate) -> parse -> act -> render."""
 from __future__ import annotations
 
+from functools import partial
 from typing import TYPE_CHECKING, Any, cast
 
 from ...core.errors import VendorError
@@ -23,10 +24,18 @@ def _provider(call: Call) -> AceData:
 def authenticate(call: Call) -> str:
     """Bearer key = account. The special keys stand for states no emulator reaches naturally."""
     options = _provider(call).options
-    refusals = {key: VendorError("token_mismatched") for key in options.strings("mismatched_keys")}
-    refusals.update({key: VendorError("used_up") for key in options.strings("used_up_keys")})
-    return bearer_account(call, missing=VendorError("invalid_token"),
-                          invalid=VendorError("invalid_token"), refusals=refusals)
+
+    def refusal(key: str) -> VendorError | None:
+        if key in options.strings("used_up_keys"):  # a key listed twice: used up wins
+            return VendorError("used_up")
+        if key in options.strings("mismatched_keys"):
+            return VendorError("token_mismatched")
+        return None
+
+    return bearer_account(call, missing=_BAD_TOKEN, invalid=_BAD_TOKEN, refusal=refusal)
+
+
+_BAD_TOKEN = partial(VendorError, "invalid_token")
 
 
 def _gate(call: Call, rate_key: str) -> None:

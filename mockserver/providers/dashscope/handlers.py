@@ -1,6 +1,7 @@
 """One function per DashScope operation: auth -> limit -> parse -> validate -> act -> render."""
 from __future__ import annotations
 
+from functools import partial
 from typing import TYPE_CHECKING, Any, cast
 
 from ...core.errors import VendorError
@@ -23,8 +24,11 @@ ASYNC_ONLY_MESSAGE = "current user api does not support synchronous calls"  # [D
 
 
 def authenticate(call: Call) -> str:
-    return bearer_account(call, missing=VendorError("InvalidApiKey", NO_KEY_MESSAGE),
-                          invalid=VendorError("InvalidApiKey"))
+    return bearer_account(call, missing=_NO_KEY, invalid=_BAD_KEY)
+
+
+_NO_KEY = partial(VendorError, "InvalidApiKey", NO_KEY_MESSAGE)
+_BAD_KEY = partial(VendorError, "InvalidApiKey")
 
 
 def _provider(call: Call) -> DashScope:

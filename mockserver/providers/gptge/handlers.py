@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from functools import partial
 from typing import TYPE_CHECKING, Any, cast
 
 from starlette.datastructures import UploadFile
@@ -28,8 +29,11 @@ def _provider(call: Call) -> GptGe:
 
 
 def authenticate(call: Call) -> str:
-    return bearer_account(call, missing=VendorError("unauthorized", MISSING_KEY_MESSAGE),
-                          invalid=VendorError("unauthorized"))
+    return bearer_account(call, missing=_NO_KEY, invalid=_BAD_KEY)
+
+
+_NO_KEY = partial(VendorError, "unauthorized", MISSING_KEY_MESSAGE)
+_BAD_KEY = partial(VendorError, "unauthorized")
 
 
 async def read_form(call: Call) -> tuple[dict[str, str], bytes | None]:
