@@ -27,7 +27,9 @@ class IndexedRouter(Router):
     """Starlette's router on groups of routes. The routes are grouped by the literal first
     segment of their path (`api`, `task`, `__admin`, ...); a route whose first segment is a
     parameter, or that is neither a `Route` nor a `Mount`, sits in every group. Each group
-    keeps the app's order, so the first full match is the one Starlette would pick. Anything
+    keeps the app's order, so the first full match is the one Starlette would pick; a route
+    whose literal start the path does not share is passed over without running its regular
+    expression (a poll of `/api/v1/tasks/{id}` tries one expression, not four). Anything
     else (no full match: a 405, a slash redirect) is left to Starlette's own search over every
     route. Route subclasses are assumed to match no path their own path does not
     (BrowserRoute only narrows it). The groups are built on the first request: routes are not
@@ -35,6 +37,8 @@ class IndexedRouter(Router):
 
     _groups: dict[str, list[BaseRoute]] | None = None
     _anywhere: list[BaseRoute] = []
+    _prefixed: dict[str, list[tuple[str, BaseRoute]]] = {}  # the groups, each route's start
+    _prefixed_anywhere: list[tuple[str, BaseRoute]] = []
 
     async def app(self, scope: Scope, receive: Receive, send: Send) -> None:
         found = self.first_match(scope) if scope["type"] == "http" else None
@@ -48,7 +52,15 @@ class IndexedRouter(Router):
     def first_match(self, scope: Scope) -> tuple[BaseRoute, Scope] | None:
         """The route Starlette would hand this HTTP request to, with its scope additions, or
         None when no route fully matches."""
-        for route in self.candidates(scope):
+        routes = self.candidates(scope)
+        path: str = scope["path"]
+        if routes is self.routes:  # behind a prefix: Starlette's own search
+            pairs: list[tuple[str, BaseRoute]] = [("", route) for route in routes]
+        else:
+            pairs = self._prefixed.get(path.split("/", 2)[1], self._prefixed_anywhere)
+        for start, route in pairs:
+            if not path.startswith(start):
+                continue
             match, child_scope = route.matches(scope)
             if match is Match.FULL:
                 return route, child_scope
@@ -75,6 +87,16 @@ class IndexedRouter(Router):
         self._anywhere = [r for r, key in zip(self.routes, keys) if key is None]
         self._groups = {key: [r for r, k in zip(self.routes, keys) if k in (key, None)]
                         for key in set(keys) if key is not None}
+        self._prefixed = {key: [(_literal_start(r), r) for r in group]
+                          for key, group in self._groups.items()}
+        self._prefixed_anywhere = [(_literal_start(r), r) for r in self._anywhere]
+
+
+def _literal_start(route: BaseRoute) -> str:
+    """What every path `route` matches begins with ("" when that is not known)."""
+    if not isinstance(route, (Route, Mount)) or not route.path.startswith("/"):
+        return ""
+    return route.path.split("{", 1)[0]
 
 
 def _first_segment(route: BaseRoute) -> str | None:

@@ -64,8 +64,10 @@ def serve_app(app: Any, settings: Settings, sockets: list[socket.socket] | None 
     from .http_protocol import CoalescingHTTPProtocol
 
     # ws="none": no vendor speaks WebSocket, and loading a WebSocket stack costs start-up.
+    # proxy_headers=False: nothing reads X-Forwarded-* (URLs come from --public-url), so the
+    # middleware that applies them would only cost every request a layer.
     config = uvicorn.Config(app, host=settings.host, port=settings.port, log_config=None,
                             log_level=logs.LEVELS[settings.log_level], access_log=False,
-                            ws="none", http=CoalescingHTTPProtocol)
+                            ws="none", http=CoalescingHTTPProtocol, proxy_headers=False)
     tune_for_serving()
     uvicorn.Server(config).run(sockets=sockets or None)

@@ -58,7 +58,7 @@ class AppThread:
         self.base_url = f"http://{host}:{port}"
         # The protocol `serve` uses, so tests see the bytes a served mock sends.
         config = uvicorn.Config(app, log_level="warning", lifespan=lifespan, access_log=False,
-                                http=CoalescingHTTPProtocol)
+                                http=CoalescingHTTPProtocol, proxy_headers=False)
         self._server = uvicorn.Server(config)
         self._thread = threading.Thread(
             target=self._server.run, kwargs={"sockets": [self._socket]}, daemon=True

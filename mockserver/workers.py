@@ -98,7 +98,7 @@ def _serve_one(host: str, port: int, log_level: str) -> None:
 
     config = uvicorn.Config("mockserver.workers:worker_app", factory=True, log_config=None,
                             log_level=logs.LEVELS[log_level], access_log=False, ws="none",
-                            http=CoalescingHTTPProtocol)
+                            http=CoalescingHTTPProtocol, proxy_headers=False)
     uvicorn.Server(config).run(sockets=[_listen(host, port)])
 
 
@@ -142,7 +142,8 @@ def run_workers(settings: Settings, workers: int, log_level: str,
 
     config = uvicorn.Config("mockserver.workers:worker_app", factory=True, host=settings.host,
                             port=settings.port, workers=workers, log_level=log_level,
-                            access_log=False, ws="none", http=CoalescingHTTPProtocol)
+                            access_log=False, ws="none", http=CoalescingHTTPProtocol,
+                            proxy_headers=False)
     bound = sock if sock is not None else config.bind_socket()
     if "target" in inspect.signature(Multiprocess).parameters:  # uvicorn before 0.52
         Multiprocess(config, target=uvicorn.Server(config).run, sockets=[bound]).run()  # type: ignore[call-arg]  # the older signature

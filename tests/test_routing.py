@@ -26,6 +26,12 @@ def _first_full(routes: list, scope: dict) -> object | None:
     return next((r for r in routes if r.matches(scope)[0] is Match.FULL), None)
 
 
+def _found(scope: dict) -> object | None:
+    """The route the router's own search picks."""
+    found = ROUTER.first_match(scope)
+    return None if found is None else found[0]
+
+
 def _example_paths() -> list[str]:
     """Every route's own path with its parameters filled in, and its neighbours."""
     paths = []
@@ -49,6 +55,7 @@ def test_every_route_path_picks_starlettes_route() -> None:
             scope = _scope(method, path)
             assert _first_full(ROUTER.candidates(scope), scope) is \
                 _first_full(ROUTER.routes, scope), (method, path)
+            assert _found(scope) is _first_full(ROUTER.routes, scope), (method, path)
 
 
 def test_the_dashboard_route_still_answers_browsers_at_the_root() -> None:
@@ -63,6 +70,7 @@ def test_the_dashboard_route_still_answers_browsers_at_the_root() -> None:
 def test_any_path_picks_starlettes_route(method: str, parts: list[str]) -> None:
     scope = _scope(method, "/" + "/".join(parts))
     assert _first_full(ROUTER.candidates(scope), scope) is _first_full(ROUTER.routes, scope)
+    assert _found(scope) is _first_full(ROUTER.routes, scope)
 
 
 def test_the_app_answers_vendor_routes_itself_and_passes_everything_else_on() -> None:
