@@ -86,6 +86,9 @@ def serve_memory(port: int, n: int, queued: int, config: str, report: str) -> No
     settings = load_settings({"port": port, "store": "memory", "config_path": config})
     app = create_app(settings)
     emulator = app.state.emulator
+    # The sweeper of a running server has set the store's clock: finished tasks' scheduling
+    # facts are then not indexed, as for tasks that finished while the server ran.
+    emulator.store.sweep(emulator.clock.now(), 1)
     gc.collect()
     before = rss_mb()
     seconds = fill(emulator.store, n, queued, emulator.clock.now())
