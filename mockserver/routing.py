@@ -35,10 +35,9 @@ class IndexedRouter(Router):
     (BrowserRoute only narrows it). The groups are built on the first request: routes are not
     added once the app serves."""
 
-    _groups: dict[str, list[BaseRoute]] | None = None
-    _anywhere: list[BaseRoute] = []
-    _prefixed: dict[str, list[tuple[str, BaseRoute]]] = {}  # the groups, each route's start
-    _prefixed_anywhere: list[tuple[str, BaseRoute]] = []
+    # Per first segment, its routes with the literal start of each; None until the first request.
+    _groups: dict[str, list[tuple[str, BaseRoute]]] | None = None
+    _anywhere: list[tuple[str, BaseRoute]] = []
 
     async def app(self, scope: Scope, receive: Receive, send: Send) -> None:
         found = self.first_match(scope) if scope["type"] == "http" else None
@@ -52,13 +51,8 @@ class IndexedRouter(Router):
     def first_match(self, scope: Scope) -> tuple[BaseRoute, Scope] | None:
         """The route Starlette would hand this HTTP request to, with its scope additions, or
         None when no route fully matches."""
-        routes = self.candidates(scope)
         path: str = scope["path"]
-        if routes is self.routes:  # behind a prefix: Starlette's own search
-            pairs: list[tuple[str, BaseRoute]] = [("", route) for route in routes]
-        else:
-            pairs = self._prefixed.get(path.split("/", 2)[1], self._prefixed_anywhere)
-        for start, route in pairs:
+        for start, route in self._pairs(scope):
             if not path.startswith(start):
                 continue
             match, child_scope = route.matches(scope)
@@ -74,22 +68,23 @@ class IndexedRouter(Router):
 
     def candidates(self, scope: Scope) -> list[BaseRoute]:
         """The routes that may match this HTTP scope, in the app's order."""
+        return [route for _, route in self._pairs(scope)]
+
+    def _pairs(self, scope: Scope) -> list[tuple[str, BaseRoute]]:
+        """`candidates` with the literal start of each ("" where any path may match)."""
         if self._groups is None:
             self._build_groups()
         assert self._groups is not None
         path: str = scope["path"]
         if scope.get("root_path") or not path.startswith("/"):  # behind a prefix: every route
-            return self.routes
+            return [("", route) for route in self.routes]
         return self._groups.get(path.split("/", 2)[1], self._anywhere)
 
     def _build_groups(self) -> None:
-        keys = [_first_segment(route) for route in self.routes]
-        self._anywhere = [r for r, key in zip(self.routes, keys) if key is None]
-        self._groups = {key: [r for r, k in zip(self.routes, keys) if k in (key, None)]
-                        for key in set(keys) if key is not None}
-        self._prefixed = {key: [(_literal_start(r), r) for r in group]
-                          for key, group in self._groups.items()}
-        self._prefixed_anywhere = [(_literal_start(r), r) for r in self._anywhere]
+        keyed = [(_first_segment(route), (_literal_start(route), route)) for route in self.routes]
+        self._anywhere = [pair for key, pair in keyed if key is None]
+        self._groups = {key: [pair for k, pair in keyed if k in (key, None)]
+                        for key in {k for k, _ in keyed if k is not None}}
 
 
 def _literal_start(route: BaseRoute) -> str:
