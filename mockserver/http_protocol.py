@@ -10,7 +10,8 @@ each at the end of the turn that produced it. Nothing is held across turns, so n
 for anything but the code already running.
 
 The protocol is uvicorn's own choice ("auto": httptools when installed, else h11), subclassed
-only to wrap the transport it is given.
+only to wrap the transport it is given. `SERVER_OPTIONS` is how every part of the mock that
+runs uvicorn configures it, this protocol included.
 """
 from __future__ import annotations
 
@@ -67,3 +68,12 @@ class CoalescingHTTPProtocol(_UVICORNS_CHOICE):
 
     def connection_made(self, transport: asyncio.Transport) -> None:
         super().connection_made(TurnBuffer(transport, self.loop))
+
+
+# How the mock runs uvicorn everywhere (`serve`, its workers, the test servers), beside the
+# address, the app and the log settings: no access log of uvicorn's own (the mock writes
+# one), no WebSocket stack (no vendor speaks WebSocket, and loading one costs start-up), no
+# X-Forwarded-* middleware (nothing reads those headers: URLs come from --public-url), and
+# this module's protocol.
+SERVER_OPTIONS: dict[str, Any] = {"access_log": False, "ws": "none", "proxy_headers": False,
+                                  "http": CoalescingHTTPProtocol}

@@ -61,13 +61,9 @@ def serve_app(app: Any, settings: Settings, sockets: list[socket.socket] | None 
 
     from . import logs
     from .core.gctune import tune_for_serving
-    from .http_protocol import CoalescingHTTPProtocol
+    from .http_protocol import SERVER_OPTIONS
 
-    # ws="none": no vendor speaks WebSocket, and loading a WebSocket stack costs start-up.
-    # proxy_headers=False: nothing reads X-Forwarded-* (URLs come from --public-url), so the
-    # middleware that applies them would only cost every request a layer.
     config = uvicorn.Config(app, host=settings.host, port=settings.port, log_config=None,
-                            log_level=logs.LEVELS[settings.log_level], access_log=False,
-                            ws="none", http=CoalescingHTTPProtocol, proxy_headers=False)
+                            log_level=logs.LEVELS[settings.log_level], **SERVER_OPTIONS)
     tune_for_serving()
     uvicorn.Server(config).run(sockets=sockets or None)

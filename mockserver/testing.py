@@ -16,7 +16,7 @@ from .app import create_app
 from .core.journal import Entry, Journal
 from .core.tasks import Task
 from .emulator import Emulator
-from .http_protocol import CoalescingHTTPProtocol
+from .http_protocol import SERVER_OPTIONS
 from .providers import vendor_packages
 from .providers.base import ClientKit
 from .settings import Settings
@@ -56,9 +56,8 @@ class AppThread:
         self._socket = sock or reserve_port(host)
         host, port = self._socket.getsockname()[:2]
         self.base_url = f"http://{host}:{port}"
-        # The protocol `serve` uses, so tests see the bytes a served mock sends.
-        config = uvicorn.Config(app, log_level="warning", lifespan=lifespan, access_log=False,
-                                http=CoalescingHTTPProtocol, proxy_headers=False)
+        # As `serve` runs uvicorn, so tests see the bytes a served mock sends.
+        config = uvicorn.Config(app, log_level="warning", lifespan=lifespan, **SERVER_OPTIONS)
         self._server = uvicorn.Server(config)
         self._thread = threading.Thread(
             target=self._server.run, kwargs={"sockets": [self._socket]}, daemon=True

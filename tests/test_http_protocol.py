@@ -13,7 +13,7 @@ import uvicorn
 from uvicorn.server import ServerState
 
 from mockserver.app import create_app
-from mockserver.http_protocol import CoalescingHTTPProtocol, TurnBuffer
+from mockserver.http_protocol import SERVER_OPTIONS, CoalescingHTTPProtocol, TurnBuffer
 from mockserver.settings import Settings
 from mockserver.testing import AppThread
 
@@ -102,8 +102,7 @@ SUBMIT_PATH = "/api/v1/services/aigc/album/gen_potrait"
 def test_uvicorns_protocol_on_the_real_app_writes_each_answer_once() -> None:
     async def scenario() -> list[bytes]:
         app = create_app(Settings(store="memory"))
-        config = uvicorn.Config(app, lifespan="off", log_level="warning", ws="none",
-                                http=CoalescingHTTPProtocol)
+        config = uvicorn.Config(app, lifespan="off", log_level="warning", **SERVER_OPTIONS)
         config.load()
         protocol = CoalescingHTTPProtocol(config, ServerState(), {})
         transport = CountingTransport()
