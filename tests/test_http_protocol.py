@@ -1,6 +1,7 @@
-"""The served protocol writes each response once: uvicorn's own protocol on the real app, its
-writes counted at the transport, and a served mock answering plain, pipelined, closing and
-streamed requests whole and in order."""
+"""The served protocol writes each response once: the per-turn buffer alone, uvicorn's own
+protocol on the real app with its writes counted at the transport, and a served mock answering
+pipelined and closing requests whole and in order. (Streamed answers through a served mock are
+covered by the AceData stream tests, which run against `testing` servers too.)"""
 from __future__ import annotations
 
 import asyncio
