@@ -74,17 +74,22 @@ def endpoints(server: Server) -> dict[str, tuple[str, wrk.Request]]:
     }
 
 
-def run(seconds: float, runs: int, chosen: set[str] | None = None) -> dict[str, Any]:
+def run(seconds: float, runs: int, chosen: set[str] | None = None,
+        servers_to_load: list[Variant] | None = None,
+        loaded: tuple[str, ...] = ("query", "submit")) -> dict[str, Any]:
+    """Load `loaded` endpoints of each variant in turn (`chosen` of `variants()`, or
+    `servers_to_load`, the floor first), run after run."""
     started: list[Server] = []
     rows: list[dict[str, Any]] = []
     try:
-        for variant in variants(chosen):
+        for variant in servers_to_load or variants(chosen):
             server = variant.start()
             server.info["note"] = variant.note
             started.append(server)
         targets = {s.name: endpoints(s) for s in started}
+        print(HEADER, flush=True)
         for run_no in range(1, runs + 1):
-            for endpoint in ("query", "submit"):
+            for endpoint in loaded:
                 floor: wrk.Result | None = None
                 for server in started:
                     url, request = targets[server.name][endpoint]
@@ -112,8 +117,6 @@ HEADER = (f"{'run':>3} {'endpoint':<7} {'server':<19} {'req/s':>8} {'ratio':>6} 
 
 
 def _print_row(row: dict[str, Any]) -> None:
-    if row["run"] == 1 and row["endpoint"] == "query" and row["server"] == "floor":
-        print(HEADER)
     print(f"{row['run']:>3} {row['endpoint']:<7} {row['server']:<19} {row['rps']:>8.0f} "
           f"{row['rps_ratio']:>5.2f}x {row['p50_ms']:>7.2f} {row['p99_ms']:>7.2f} "
           f"{row['p99_ratio']:>8.2f}x {row['non_2xx'] + row['socket_errors']:>7}", flush=True)
