@@ -28,16 +28,18 @@ class IndexedRouter(Router):
     segment of their path (`api`, `task`, `__admin`, ...); a route whose first segment is a
     parameter, or that is neither a `Route` nor a `Mount`, sits in every group. Each group
     keeps the app's order, so the first full match is the one Starlette would pick; a route
-    whose literal start the path does not share is passed over without running its regular
-    expression (a poll of `/api/v1/tasks/{id}` tries one expression, not four). Anything
+    whose literal start the path does not share, or whose path has no parameter and differs
+    from the request's, is passed over without running its regular expression (a poll of
+    `/api/v1/tasks/{id}` tries one expression, not four). Anything
     else (no full match: a 405, a slash redirect) is left to Starlette's own search over every
     route. Route subclasses are assumed to match no path their own path does not
     (BrowserRoute only narrows it). The groups are built on the first request: routes are not
     added once the app serves."""
 
-    # Per first segment, its routes with the literal start of each; None until the first request.
-    _groups: dict[str, list[tuple[str, BaseRoute]]] | None = None
-    _anywhere: list[tuple[str, BaseRoute]] = []
+    # Per first segment, its routes with the literal start of each and whether that start is
+    # the route's whole path (a route without parameters); None until the first request.
+    _groups: dict[str, list[tuple[str, bool, BaseRoute]]] | None = None
+    _anywhere: list[tuple[str, bool, BaseRoute]] = []
 
     async def app(self, scope: Scope, receive: Receive, send: Send) -> None:
         found = self.first_match(scope) if scope["type"] == "http" else None
@@ -52,8 +54,8 @@ class IndexedRouter(Router):
         """The route Starlette would hand this HTTP request to, with its scope additions, or
         None when no route fully matches."""
         path: str = scope["path"]
-        for start, route in self._pairs(scope):
-            if not path.startswith(start):
+        for start, whole, route in self._pairs(scope):
+            if (path != start) if whole else not path.startswith(start):
                 continue
             match, child_scope = route.matches(scope)
             if match is Match.FULL:
@@ -68,30 +70,33 @@ class IndexedRouter(Router):
 
     def candidates(self, scope: Scope) -> list[BaseRoute]:
         """The routes that may match this HTTP scope, in the app's order."""
-        return [route for _, route in self._pairs(scope)]
+        return [route for _, _, route in self._pairs(scope)]
 
-    def _pairs(self, scope: Scope) -> list[tuple[str, BaseRoute]]:
-        """`candidates` with the literal start of each ("" where any path may match)."""
+    def _pairs(self, scope: Scope) -> list[tuple[str, bool, BaseRoute]]:
+        """`candidates` with the literal start of each ("" where any path may match) and
+        whether it is the only path the route matches."""
         if self._groups is None:
             self._build_groups()
         assert self._groups is not None
         path: str = scope["path"]
         if scope.get("root_path") or not path.startswith("/"):  # behind a prefix: every route
-            return [("", route) for route in self.routes]
+            return [("", False, route) for route in self.routes]
         return self._groups.get(path.split("/", 2)[1], self._anywhere)
 
     def _build_groups(self) -> None:
-        keyed = [(_first_segment(route), (_literal_start(route), route)) for route in self.routes]
+        keyed = [(_first_segment(route), (*_literal_start(route), route)) for route in self.routes]
         self._anywhere = [pair for key, pair in keyed if key is None]
         self._groups = {key: [pair for k, pair in keyed if k in (key, None)]
                         for key in {k for k, _ in keyed if k is not None}}
 
 
-def _literal_start(route: BaseRoute) -> str:
-    """What every path `route` matches begins with ("" when that is not known)."""
+def _literal_start(route: BaseRoute) -> tuple[str, bool]:
+    """What every path `route` matches begins with ("" when that is not known), and whether
+    that is the one path it matches (a `Route` without parameters; a `Mount` matches below)."""
     if not isinstance(route, (Route, Mount)) or not route.path.startswith("/"):
-        return ""
-    return route.path.split("{", 1)[0]
+        return "", False
+    literal = route.path.split("{", 1)[0]
+    return literal, isinstance(route, Route) and literal == route.path
 
 
 def _first_segment(route: BaseRoute) -> str | None:

@@ -61,9 +61,10 @@ class Reply:
         return jsonfast.dumps(self.body)
 
     def to_response(self, data: bytes | None = None) -> Response:
-        """The response; `data` is the body already encoded, if it is."""
-        return Response(self.encode() if data is None else data, self.status, self.headers,
-                        media_type=self.media_type)
+        """The response; `data` is the body already encoded, if it is. (No headers is passed
+        as None: Starlette then skips its scan of them, on every answer that has none.)"""
+        return Response(self.encode() if data is None else data, self.status,
+                        self.headers or None, media_type=self.media_type)
 
 
 class Vendor(Protocol):
@@ -210,7 +211,7 @@ class Pipeline:
             time=call.now, vendor=call.vendor, operation=call.operation, account=call.account,
             method=request.method, path=request.scope["path"],
             query=request.scope["query_string"].decode("latin-1"),
-            headers=header_dict(request.scope), status=status,
+            headers=request.scope["headers"], status=status,
             body=call.parsed if call.parsed is not None else _loggable(call.body),
             response=response, response_json=response_json, task_id=call.task_id,
             injected=call.injected, duration_ms=(time.perf_counter() - started) * 1000,
@@ -328,15 +329,6 @@ async def read_request_body(request: Request, cap: int) -> bytes:
         raise
     request._body = body  # Starlette's own cache of the body (Request.body() sets it too)
     return body
-
-
-def header_dict(scope: Scope) -> dict[str, str]:
-    """`dict(request.headers)` (names lower case, the first value of a repeated name) read
-    straight from the scope: Starlette's mapping looks each name up by a scan of the list."""
-    found: dict[str, str] = {}
-    for name, value in scope["headers"]:
-        found.setdefault(name.decode("latin-1"), value.decode("latin-1"))
-    return found
 
 
 def _loggable(body: bytes) -> Any:

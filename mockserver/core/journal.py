@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from difflib import SequenceMatcher
@@ -46,10 +46,18 @@ def mask_secret(value: str) -> str:
     return f"{scheme} {rest[:4]}***" if rest else f"{value[:4]}***"
 
 
-def mask_headers(headers: dict[str, str]) -> dict[str, str]:
-    """Keep the scheme and a short hint of each secret, never the secret itself."""
-    return {name: mask_secret(value) if name.lower() in SECRET_HEADERS and value else value
-            for name, value in headers.items()}
+def mask_headers(headers: Mapping[str, str] | Iterable[tuple[bytes, bytes]]) -> dict[str, str]:
+    """The headers as the journal keeps them, from a mapping or from an ASGI scope's list
+    (decoded, the first value of a name sent twice): of each secret only its scheme and a
+    short hint."""
+    pairs: Iterable[tuple[str, str]] = headers.items() if isinstance(headers, Mapping) else (
+        (name.decode("latin-1"), value.decode("latin-1")) for name, value in headers)
+    kept: dict[str, str] = {}
+    for name, value in pairs:
+        if name not in kept:
+            kept[name] = mask_secret(value) if value and name.lower() in SECRET_HEADERS \
+                else value
+    return kept
 
 
 @dataclass
@@ -77,12 +85,14 @@ class Entry:
 
 
 ENTRY_FIELDS = tuple(Entry.__dataclass_fields__)
-
+_SCALARS = (type(None), bool, int, float)  # never longer than a field may be
 
 
 def _bounded(doc: dict[str, Any], name: str, encoded: bytes | None = None) -> None:
     """Store the field whole, or a preview with its size in the note when it is oversized.
     `encoded` is the field's JSON as it was sent, embedded as is when it fits."""
+    if encoded is None and isinstance(doc[name], _SCALARS):
+        return
     if encoded is not None:
         if len(encoded) <= MAX_FIELD_BYTES:
             doc[name] = embedded(encoded)
@@ -110,12 +120,13 @@ class Journal:
         self._flusher: asyncio.Task[None] | None = None
 
     def record(self, *, response_json: bytes | None = None, **fields: Any) -> None:
-        """Journal one request: `Entry`'s fields but `id`. `response_json`, the answer's bytes
-        as sent, stands in for `response` (it is stored without being encoded again)."""
-        fields["headers"] = mask_headers(fields.get("headers", {}))
-        if self._label is not None:
-            fields["account"] = self._label(fields.get("account"))
+        """Journal one request: `Entry`'s fields but `id`; `headers` may be a mapping or an
+        ASGI scope's list. `response_json`, the answer's bytes as sent, stands in for
+        `response` (it is stored without being encoded again)."""
         doc = {"task_id": None, "injected": False, "duration_ms": 0.0, "note": {}, **fields}
+        doc["headers"] = mask_headers(doc.get("headers", ()))
+        if self._label is not None:
+            doc["account"] = self._label(doc.get("account"))
         _bounded(doc, "body")
         _bounded(doc, "response", response_json)
         text = dumps_any(doc)

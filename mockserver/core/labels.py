@@ -10,6 +10,7 @@ import re
 from collections.abc import Iterable
 
 _LABEL = re.compile(r".{0,4}\*\*\*#[0-9a-f]{8}")
+_REMEMBERED = 4096  # accounts whose label is kept (a server sees the same few keys)
 
 
 @functools.lru_cache(maxsize=4096)  # the same few keys on every request
@@ -24,13 +25,19 @@ class AccountLabels:
 
     def __init__(self, names: Iterable[str] = ()) -> None:
         self.names = frozenset(names)  # configured account names (`[vendors.<v>.accounts]`)
+        self._shown: dict[str, str] = {}  # every request journals its account: asked once each
 
     def __call__(self, account: str | None) -> str | None:
         if account is None or account == "":
             return account
-        if account in self.names or _LABEL.fullmatch(account):
-            return account
-        return mask(account)
+        shown = self._shown.get(account)
+        if shown is None:
+            shown = account if account in self.names or _LABEL.fullmatch(account) \
+                else mask(account)
+            if len(self._shown) >= _REMEMBERED:
+                self._shown.clear()
+            self._shown[account] = shown
+        return shown
 
     def matches(self, account: str | None, wanted: str) -> bool:
         """True when `wanted` (a key, a name or a label) names `account`."""
