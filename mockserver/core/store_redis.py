@@ -338,9 +338,10 @@ class RedisStore:
 
     def clear(self) -> None:
         keep = self._k("state")
+        kept = {keep, self._k("journal-seq")}  # journal ids never start again, as in every store
         batch: list[str] = []
         for key in self._r.scan_iter(match=self._p + "*", count=1000):
-            if key != keep:
+            if key not in kept:
                 batch.append(key)
             if len(batch) >= 500:
                 self._r.unlink(*batch)

@@ -30,7 +30,7 @@ from .sqlite_checkpoint import Checkpointer
 from .store import SCHEDULE_FIELDS, STATE_FIELDS, new_state
 from .tasks import STALLED, Task
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 T = TypeVar("T")
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS tasks (
@@ -45,8 +45,8 @@ CREATE TABLE IF NOT EXISTS counters (name TEXT PRIMARY KEY, value INTEGER NOT NU
 CREATE TABLE IF NOT EXISTS state (field TEXT PRIMARY KEY, value REAL NOT NULL);
 CREATE TABLE IF NOT EXISTS rates (key TEXT PRIMARY KEY, last REAL NOT NULL, hits TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS rates_last ON rates (last);
-CREATE TABLE IF NOT EXISTS journal (id INTEGER PRIMARY KEY AUTOINCREMENT, size INTEGER NOT NULL,
-    doc TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS journal_chunks (first_id INTEGER PRIMARY KEY, last_id INTEGER NOT NULL,
+    size INTEGER NOT NULL, docs TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS due (queue TEXT NOT NULL, id TEXT NOT NULL, due_at REAL NOT NULL,
     lease_until REAL NOT NULL, owner TEXT, PRIMARY KEY (queue, id));
 CREATE INDEX IF NOT EXISTS due_at ON due (queue, due_at);
@@ -63,11 +63,24 @@ CREATE INDEX IF NOT EXISTS tasks_waits ON tasks (vendor, account, pool, wait_unt
 CREATE INDEX IF NOT EXISTS tasks_expiry ON tasks (expires_at);
 CREATE INDEX IF NOT EXISTS tasks_account_created ON tasks (vendor, account, created_at);
 """
+# Version 3: the journal as one row per written batch (version 2 kept a row per entry).
+_OLD_JOURNAL = "SELECT id, size, doc FROM journal ORDER BY id"
 _TASK_COLUMNS = {"id", "vendor", "account", "pool", "created_at", "end_at"}
+_JOURNAL_LAST = "journal.last"  # the id of the newest entry ever written (kept by a reset)
 _ACCOUNT = "vendor = ? AND account = ? AND pool = ?"
 
 
 LOCKED_RETRY_SECONDS = 30.0
+
+
+def _newest_within(entries: list[tuple[str, int]], max_bytes: int) -> list[tuple[str, int]]:
+    """The newest entries of a batch that fit in `max_bytes` together (a batch larger than the
+    whole journal keeps what a write per entry would have kept of it)."""
+    total, start = 0, len(entries)
+    while start > 0 and total + entries[start - 1][1] <= max_bytes:
+        start -= 1
+        total += entries[start][1]
+    return entries[start:]
 
 
 def _locked(error: sqlite3.OperationalError) -> bool:
@@ -140,6 +153,10 @@ class SqliteStore:
             for statement in _FACT_INDEXES.split(";"):
                 if statement.strip():
                     self._db.execute(statement)
+            tables = {row[0] for row in self._db.execute(
+                "SELECT name FROM sqlite_master WHERE type = 'table'")}
+            if "journal" in tables:
+                self._move_old_journal()
             if version < SCHEMA_VERSION:
                 self._db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
             if self._db.execute("SELECT COUNT(*) FROM state").fetchone()[0] == 0:
@@ -148,6 +165,16 @@ class SqliteStore:
                 fresh = new_state(None, time.time())
                 fresh["clock_offset"] = float(row[0]) if row else 0.0  # version 1 kept it here
                 self._db.executemany("INSERT INTO state VALUES (?, ?)", fresh.items())
+
+    def _move_old_journal(self) -> None:
+        """Version 2's journal, a row per entry, into chunks of one entry each (same ids)."""
+        rows = self._db.execute(_OLD_JOURNAL).fetchall()
+        self._db.executemany("INSERT INTO journal_chunks VALUES (?, ?, ?, ?)",
+                             [(entry_id, entry_id, size, doc) for entry_id, size, doc in rows])
+        sequence = self._db.execute("SELECT seq FROM sqlite_sequence WHERE name = 'journal'")
+        last = max([row[0] for row in sequence.fetchall()] + [rows[-1][0] if rows else 0])
+        self._db.execute("INSERT OR REPLACE INTO counters VALUES (?, ?)", (_JOURNAL_LAST, last))
+        self._db.execute("DROP TABLE journal")
 
     def _backfill_facts(self) -> None:
         rows = self._db.execute("SELECT doc FROM tasks").fetchall()
@@ -337,49 +364,65 @@ class SqliteStore:
             return True
 
     def journal_add(self, doc: str, size: int, max_entries: int, max_bytes: int) -> int:
-        with self._tx() as db:
-            entry_id = db.execute("INSERT INTO journal (size, doc) VALUES (?, ?)",
-                                  (size, doc)).lastrowid
-            self._trim_journal(db, size, max_entries, max_bytes)
-        return int(entry_id or 0)
+        return self._journal_write([(doc, size)], max_entries, max_bytes)
 
     def journal_extend(self, entries: list[tuple[str, int]], max_entries: int, max_bytes: int
                        ) -> None:
+        if entries:
+            self._journal_write(entries, max_entries, max_bytes)
+
+    def _journal_write(self, entries: list[tuple[str, int]], max_entries: int, max_bytes: int
+                       ) -> int:
+        """The batch as one row (its entries' JSON texts a line each, oldest first; JSON text
+        has no raw newline): a row per entry cost a b-tree insert each and, once the journal
+        was full, a delete each. Returns the id of the batch's last entry."""
+        kept = _newest_within(entries, max_bytes)
+        added = sum(size for _, size in kept)
         with self._tx() as db:
-            db.executemany("INSERT INTO journal (size, doc) VALUES (?, ?)",
-                           [(size, doc) for doc, size in entries])
-            self._trim_journal(db, sum(size for _, size in entries), max_entries, max_bytes)
+            last = db.execute("INSERT INTO counters VALUES (?, ?) ON CONFLICT (name) DO UPDATE"
+                              " SET value = value + excluded.value RETURNING value",
+                              (_JOURNAL_LAST, len(entries))).fetchone()[0]
+            if kept:
+                db.execute("INSERT INTO journal_chunks VALUES (?, ?, ?, ?)",
+                           (last - len(kept) + 1, last, added, "\n".join(d for d, _ in kept)))
+            self._trim_journal(db, last, added, max_entries, max_bytes)
+        return int(last)
 
     @staticmethod
-    def _trim_journal(db: sqlite3.Connection, added: int, max_entries: int, max_bytes: int
-                      ) -> None:
-        """Keep both bounds with a running byte total (a counter), never a scan."""
+    def _trim_journal(db: sqlite3.Connection, last: int, added: int, max_entries: int,
+                      max_bytes: int) -> None:
+        """Keep both bounds with a running byte total (a counter), never a scan: drop the
+        chunks wholly beyond the entry bound, then the oldest while the bytes are over theirs
+        (whole chunks: the bytes bound may take a few entries more than one entry at a time
+        would). A chunk only partly beyond the entry bound stays; readers ask for as many
+        entries as the bound, newest first."""
         total = db.execute("INSERT INTO counters VALUES ('journal.bytes', ?) ON CONFLICT (name)"
                            " DO UPDATE SET value = value + excluded.value RETURNING value",
                            (added,)).fetchone()[0]
-        newest = db.execute("SELECT MAX(id) FROM journal").fetchone()[0] or 0
-        cut = newest - max_entries  # ids at or below are beyond the entry bound
-        while True:
-            oldest = db.execute("SELECT id, size FROM journal ORDER BY id LIMIT 64").fetchall()
-            drop = [(i, size) for i, size in oldest if i <= cut]
-            for i, size in oldest[len(drop):]:
-                if total - sum(s for _, s in drop) <= max_bytes:
-                    break
-                drop.append((i, size))
-            if not drop:
+        freed = sum(size for (size,) in db.execute(
+            "DELETE FROM journal_chunks WHERE last_id <= ? RETURNING size",
+            (last - max_entries,)).fetchall())
+        while total - freed > max_bytes:
+            oldest = db.execute("DELETE FROM journal_chunks WHERE first_id = (SELECT"
+                                " MIN(first_id) FROM journal_chunks) RETURNING size").fetchone()
+            if oldest is None:
                 break
-            db.execute("DELETE FROM journal WHERE id <= ?", (drop[-1][0],))
-            freed = sum(size for _, size in drop)
-            total -= freed
+            freed += oldest[0]
+        if freed:
             db.execute("UPDATE counters SET value = value - ? WHERE name = 'journal.bytes'",
                        (freed,))
-            if len(drop) < len(oldest):
-                break
 
     def journal_entries(self, limit: int | None = None) -> list[tuple[int, str]]:
-        rows = self._run("SELECT id, doc FROM journal ORDER BY id DESC LIMIT ?",
-                         (-1 if limit is None else limit,))
-        return [(int(i), str(d)) for i, d in rows]
+        """Newest first. Every chunk holds an entry at least, so `limit` chunks are enough."""
+        rows = self._run("SELECT first_id, docs FROM journal_chunks ORDER BY first_id DESC"
+                         " LIMIT ?", (-1 if limit is None else limit,))
+        found: list[tuple[int, str]] = []
+        for first_id, docs in rows:
+            lines = docs.split("\n")
+            found.extend((first_id + i, lines[i]) for i in range(len(lines) - 1, -1, -1))
+            if limit is not None and len(found) >= limit:
+                return found[:limit]
+        return found
 
     def due_put(self, queue: str, item_id: str, due_at: float) -> None:
         self._run("INSERT OR REPLACE INTO due VALUES (?, ?, ?, 0, NULL)", (queue, item_id, due_at))
@@ -414,9 +457,12 @@ class SqliteStore:
     def clear(self) -> None:
         with self._tx() as db:
             previous = self.state()
-            for table in ("tasks", "records", "meta", "counters", "rates", "journal", "due",
-                          "state"):
+            kept = db.execute("SELECT name, value FROM counters WHERE name = ?",
+                              (_JOURNAL_LAST,)).fetchall()  # entry ids never start again
+            for table in ("tasks", "records", "meta", "counters", "rates", "journal_chunks",
+                          "due", "state"):
                 db.execute(f"DELETE FROM {table}")
+            db.executemany("INSERT INTO counters VALUES (?, ?)", kept)
             db.executemany("INSERT INTO state VALUES (?, ?)",
                            new_state(previous, time.time()).items())
 

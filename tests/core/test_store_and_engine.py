@@ -230,6 +230,28 @@ def test_journal_is_bounded_in_entries_and_bytes(store) -> None:
     assert store.journal_entries() == [(ids[-1] + 1, "x" * 995)]
 
 
+def test_journal_batches_keep_order_ids_and_both_bounds(store) -> None:
+    store.journal_add('{"n": 0}', 10, 8, 1000)
+    for start in (1, 4, 7):  # batches of three, as the journal's background writer sends them
+        store.journal_extend([(f'{{"n": {i}}}', 10) for i in range(start, start + 3)], 8, 1000)
+    newest = store.journal_entries(8)
+    assert [doc for _, doc in newest] == [f'{{"n": {i}}}' for i in range(9, 1, -1)]
+    ids = [entry_id for entry_id, _ in newest]
+    assert ids == list(range(ids[0], ids[0] - 8, -1))  # one id per entry, batch or not
+    assert [doc for _, doc in store.journal_entries(4)] == [f'{{"n": {i}}}' for i in (9, 8, 7, 6)]
+    store.journal_extend([("y" * 600, 600), ("z" * 450, 450)], 8, 1000)  # 1,050 bytes at once
+    kept = store.journal_entries(8)
+    assert kept[0][1] == "z" * 450 and "y" * 600 not in [doc for _, doc in kept]
+    assert sum(len(doc) for _, doc in kept) <= 1000
+
+
+def test_journal_ids_go_on_after_a_reset(store) -> None:
+    before = store.journal_add('{"n": 1}', 10, 5, 1000)
+    store.clear()
+    assert store.journal_entries(5) == []
+    assert store.journal_add('{"n": 2}', 10, 5, 1000) > before
+
+
 def test_due_items_are_claimed_once_and_leases_lapse(store) -> None:
     import time
 
@@ -255,3 +277,29 @@ def test_records_keep_insertion_order_and_delete(store) -> None:
     assert [r["name"] for r in store.list_records("k")] == ["x2", "y", "z"]
     assert store.delete_record("k", "y") is True and store.delete_record("k", "y") is False
     assert [r["name"] for r in store.list_records("k")] == ["x2", "z"]
+
+
+def test_a_version_2_sqlite_journal_is_carried_over(tmp_path) -> None:
+    """Version 2 kept a journal row per entry: opening the file moves its entries, ids and
+    byte total into the batched journal, and new entries carry on after the old ids."""
+    import sqlite3
+
+    path = tmp_path / "v2.db"
+    with sqlite3.connect(path) as db:
+        db.executescript("""
+            CREATE TABLE journal (id INTEGER PRIMARY KEY AUTOINCREMENT, size INTEGER NOT NULL,
+                                  doc TEXT NOT NULL);
+            CREATE TABLE counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
+            INSERT INTO journal (size, doc) VALUES (8, '{"n": 1}'), (8, '{"n": 2}'),
+                                                   (8, '{"n": 3}');
+            DELETE FROM journal WHERE id = 3;
+            INSERT INTO counters VALUES ('journal.bytes', 16);
+            PRAGMA user_version = 2;""")
+    store = open_store(f"sqlite:{path}")
+    try:
+        assert store.journal_entries(10) == [(2, '{"n": 2}'), (1, '{"n": 1}')]
+        assert store.journal_add('{"n": 4}', 8, 10, 1000) == 4  # id 3 was used, and stays used
+        store.journal_extend([('{"n": 5}', 8), ('{"n": 6}', 8)], 2, 1000)
+        assert store.journal_entries(2) == [(6, '{"n": 6}'), (5, '{"n": 5}')]
+    finally:
+        store.close()
