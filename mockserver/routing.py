@@ -10,15 +10,17 @@ middleware stack. The vendor routes are the hot ones (clients poll them), so:
 """
 from __future__ import annotations
 
+import asyncio
 import logging
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from starlette.applications import Starlette
 from starlette.routing import BaseRoute, Match, Mount, Route, Router
-from starlette.types import Receive, Scope, Send
+from starlette.types import Message, Receive, Scope, Send
 
 from .core.shared import SharedState
-from .web import VendorEndpoint
+from .web import COMMITTED, VendorEndpoint
 
 log = logging.getLogger("mockserver")
 
@@ -108,6 +110,20 @@ def _first_segment(route: BaseRoute) -> str | None:
     return first if slash or "{" not in route.path else None
 
 
+def _after_commit(scope: Scope, send: Send,
+                  pending_commit: Callable[[], Awaitable[None] | None]) -> Send:
+    """`send`, holding a response's head until the writes made before it are committed (the
+    vendor pipeline waits itself, and says so in the scope)."""
+    async def send_after_commit(message: Message) -> None:
+        if message["type"] == "http.response.start" and not scope.get(COMMITTED):
+            pending = pending_commit()
+            if pending is not None:
+                await asyncio.shield(pending)
+        await send(message)
+
+    return send_after_commit
+
+
 class MockApp(Starlette):
     """Starlette with the vendor routes in front of its middleware stack. Every HTTP request
     first takes in what other instances changed (`SharedState.refresh`, so an answer never lags
@@ -121,10 +137,16 @@ class MockApp(Starlette):
         super().__init__(**options)
         self.router = self.indexed_router = router  # the second is typed as what it is
         self.shared = shared
+        # A store that shares one commit per loop turn (core/sqlite_turns.py): no answer may
+        # go out before the writes it acknowledges are committed.
+        self.pending_commit: Callable[[], Awaitable[None] | None] | None = getattr(
+            shared.store, "pending_commit", None)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":
             scope["app"] = self
+            if self.pending_commit is not None:
+                send = _after_commit(scope, send, self.pending_commit)
             try:
                 self.shared.refresh()
             except Exception:  # a store hiccup: the request still runs (and says so itself)

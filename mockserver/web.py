@@ -5,6 +5,7 @@ also be streamed, part by part (`Part`): each part is schema-checked as it is se
 journal records the call, with its last part, once the stream ends."""
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping
@@ -172,6 +173,9 @@ class Pipeline:
         self.runtime = runtime
         self.interceptors: list[Interceptor] = []
         self.reply_filters: list[ReplyFilter] = []
+        # Only a store that shares one commit per loop turn has it (core/sqlite_turns.py).
+        self._pending_commit: Callable[[], Awaitable[None] | None] | None = getattr(
+            runtime.store, "pending_commit", None)
 
     async def run(self, provider: Vendor, operation: str, handler: Handler,
                   request: Request) -> Response:
@@ -190,6 +194,8 @@ class Pipeline:
             reply = await self._answer(call, handler)
         for reply_filter in self.reply_filters:
             reply = reply_filter(call, reply)
+        if self._pending_commit is not None:
+            reply = await self._committed(call, reply)
         if reply.streamed:
             return StreamingResponse(self._relay(call, reply, started), reply.status,
                                      reply.headers, media_type=reply.media_type)
@@ -252,6 +258,21 @@ class Pipeline:
             call.note["error_code"] = call.provider.internal_error_code
             return call.provider.error_reply(VendorError(call.provider.internal_error_code), call)
 
+    async def _committed(self, call: Call, reply: Reply) -> Reply:
+        """`reply` once the writes it acknowledges are committed; if that commit failed, the
+        vendor's internal error (nothing it acknowledged was kept)."""
+        assert self._pending_commit is not None
+        pending = self._pending_commit()
+        if pending is None:
+            return reply
+        try:
+            await asyncio.shield(pending)  # a client that leaves must not cancel everyone's
+        except Exception:  # logged once by the store, for every answer of the turn
+            call.note["error_code"] = call.provider.internal_error_code
+            return call.provider.error_reply(VendorError(call.provider.internal_error_code), call)
+        call.request.scope[COMMITTED] = True  # routing.MockApp need not wait for a later turn
+        return reply
+
     def _check_reply(self, call: Call, reply: Reply) -> None:
         """With `validate_responses`, every JSON answer is checked against its declared schema."""
         runtime = self.runtime
@@ -308,6 +329,7 @@ class VendorEndpoint:
 
 
 _BODY_ERROR = "mockserver.body_error"  # scope key: why reading the body stopped
+COMMITTED = "mockserver.committed"  # scope key: the writes this answer acknowledges are kept
 
 
 async def read_request_body(request: Request, cap: int) -> bytes:

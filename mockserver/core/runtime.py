@@ -6,6 +6,7 @@ fetcher and the callback dispatcher. Nothing here speaks HTTP or names a vendor;
 """
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
@@ -91,11 +92,20 @@ class Runtime:
     async def start(self) -> None:
         # OpenCV is not imported here: the first request with images starts that import in a
         # worker thread (core.images.start_opencv_import), so an idle server stays small.
+        self._commit_per_turn(asyncio.get_running_loop())
         for hook in self.startup:
             await hook()
 
     async def stop(self) -> None:
         for hook in reversed(self.shutdown):
             await hook()
+        self._commit_per_turn(None)
         self.store.close()
+
+    def _commit_per_turn(self, loop: asyncio.AbstractEventLoop | None) -> None:
+        """The SQLite store shares one commit among the writes of a loop turn on the app's
+        loop (core/sqlite_turns.py); the other stores commit every write as it is made."""
+        bind = getattr(self.store, "commit_per_turn", None)
+        if bind is not None:
+            bind(loop)
 

@@ -1,10 +1,12 @@
 """The SQLite store: one file shared by every worker process on one machine.
 
-Every write commits before the caller answers, so an acknowledged task survives kill -9: WAL
-mode with synchronous=NORMAL is durable against a process crash (the WAL is written before
-commit returns); only an OS crash could lose the last transactions. Sections that must be
-atomic across processes (scheduling an account, a rate window, a counter, a claim) run in one
-`BEGIN IMMEDIATE` transaction. `PRAGMA data_version` tells, without reading a table, whether
+Every write is committed before the answer that acknowledges it is sent, so an acknowledged
+task survives kill -9: WAL mode with synchronous=NORMAL is durable against a process crash (the
+WAL is written before commit returns); only an OS crash could lose the last transactions.
+Sections that must be atomic across processes (scheduling an account, a rate window, a counter,
+a claim) run in one `BEGIN IMMEDIATE` transaction; on the app's event loop the sections of one
+loop turn share it, one savepoint each, and the answers wait for its commit (`sqlite_turns`).
+The journal is one row per written batch. `PRAGMA data_version` tells, without reading a table, whether
 another process committed anything since we last looked: the cheap check behind `poll_state`.
 
 Each thread has its own connection (WAL readers never wait for the writer). On the main
@@ -15,6 +17,7 @@ handler, which waits without holding the GIL, so they do not take turns with the
 """
 from __future__ import annotations
 
+import asyncio
 import json
 import math
 import sqlite3
@@ -27,6 +30,7 @@ from typing import Any, TypeVar
 
 from . import jsonfast
 from .sqlite_checkpoint import Checkpointer
+from .sqlite_turns import TurnCommits
 from .store import SCHEDULE_FIELDS, STATE_FIELDS, new_state
 from .tasks import STALLED, Task
 
@@ -90,6 +94,7 @@ def _locked(error: sqlite3.OperationalError) -> bool:
 
 class _Connection(threading.local):
     db: sqlite3.Connection | None = None
+    turns: TurnCommits | None = None  # the loop turn's shared transaction, on a loop's thread
     depth = 0  # nesting of transactions
     data_version = -1
 
@@ -107,22 +112,25 @@ class SqliteStore:
     @property
     def _db(self) -> sqlite3.Connection:
         db = self._local.db
-        if db is None:
-            main = threading.current_thread() is threading.main_thread()
-            db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None,
-                                 timeout=0 if main else LOCKED_RETRY_SECONDS)
-            self._retry(lambda: db.execute("PRAGMA journal_mode=WAL"))
-            db.execute("PRAGMA synchronous=NORMAL")
-            # Some SQLite builds zero every deleted row (secure_delete on by default); the
-            # journal deletes an old entry for each new one, which that makes 3x dearer. Nothing
-            # stored needs scrubbing: secrets are masked before they are written.
-            db.execute("PRAGMA secure_delete=OFF")
-            if main:  # the event loop never runs a checkpoint: core/sqlite_checkpoint.py
-                db.execute("PRAGMA wal_autocheckpoint=0")
-                self._checkpointer.ensure_running()
-            self._local.db = db
-            with self._all_lock:
-                self._all.append(db)
+        return db if db is not None else self._connect()
+
+    def _connect(self) -> sqlite3.Connection:
+        """This thread's connection, with its turn commits (`sqlite_turns`)."""
+        main = threading.current_thread() is threading.main_thread()
+        db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None,
+                             timeout=0 if main else LOCKED_RETRY_SECONDS)
+        self._retry(lambda: db.execute("PRAGMA journal_mode=WAL"))
+        db.execute("PRAGMA synchronous=NORMAL")
+        # Some SQLite builds zero every deleted row (secure_delete on by default); the
+        # journal deletes an old entry for each new one, which that makes 3x dearer. Nothing
+        # stored needs scrubbing: secrets are masked before they are written.
+        db.execute("PRAGMA secure_delete=OFF")
+        if main:  # the event loop never runs a checkpoint: core/sqlite_checkpoint.py
+            db.execute("PRAGMA wal_autocheckpoint=0")
+            self._checkpointer.ensure_running()
+        self._local.db, self._local.turns = db, TurnCommits(self._retry)
+        with self._all_lock:
+            self._all.append(db)
         return db
 
     @staticmethod
@@ -186,21 +194,49 @@ class SqliteStore:
 
     @contextmanager
     def _tx(self) -> Iterator[sqlite3.Connection]:
-        """One IMMEDIATE transaction (nested calls join the outer one)."""
+        """One atomic write section (nested calls join the outer one): on an event loop's
+        thread a section of the turn's shared transaction (`sqlite_turns`), elsewhere an
+        IMMEDIATE transaction of its own."""
         db, local = self._db, self._local
-        if local.depth == 0:
-            self._retry(lambda: db.execute("BEGIN IMMEDIATE"))
+        turns = local.turns
+        assert turns is not None  # made with the connection
         local.depth += 1
         try:
-            yield db
-        except BaseException:
+            if local.depth > 1:
+                yield db
+            elif turns.here():
+                with turns.section(db):
+                    yield db
+            else:
+                turns.commit()  # the loop's open turn first, if this thread runs one
+                with self._own_transaction(db):
+                    yield db
+        finally:
             local.depth -= 1
-            if local.depth == 0:
-                db.execute("ROLLBACK")
+
+    @contextmanager
+    def _own_transaction(self, db: sqlite3.Connection) -> Iterator[None]:
+        self._retry(lambda: db.execute("BEGIN IMMEDIATE"))
+        try:
+            yield
+        except BaseException:
+            db.execute("ROLLBACK")
             raise
-        local.depth -= 1
-        if local.depth == 0:
-            self._retry(lambda: db.execute("COMMIT"))
+        self._retry(lambda: db.execute("COMMIT"))
+
+    def commit_per_turn(self, loop: asyncio.AbstractEventLoop | None) -> None:
+        """From now on, writes made on `loop` (the app's, on this thread) share one commit per
+        loop turn (`sqlite_turns`); None ends that."""
+        if self._local.turns is None:
+            self._connect()
+        assert self._local.turns is not None
+        self._local.turns.bind(loop)
+
+    def pending_commit(self) -> asyncio.Future[None] | None:
+        """The commit the writes made so far on this thread's event loop wait for (None:
+        they are all committed). Answers wait for it before they are sent."""
+        turns = self._local.turns
+        return None if turns is None else turns.pending()
 
     def _run(self, sql: str, args: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
         db = self._db
@@ -467,6 +503,8 @@ class SqliteStore:
                            new_state(previous, time.time()).items())
 
     def close(self) -> None:
+        if self._local.turns is not None:
+            self._local.turns.commit()
         self._checkpointer.stop()
         with self._all_lock:
             for db in self._all:
