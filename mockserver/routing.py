@@ -10,7 +10,6 @@ middleware stack. The vendor routes are the hot ones (clients poll them), so:
 """
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -20,7 +19,7 @@ from starlette.routing import BaseRoute, Match, Mount, Route, Router
 from starlette.types import Message, Receive, Scope, Send
 
 from .core.shared import SharedState
-from .web import COMMITTED, VendorEndpoint
+from .web import COMMITTED, VendorEndpoint, wait_for_commit
 
 log = logging.getLogger("mockserver")
 
@@ -116,9 +115,7 @@ def _after_commit(scope: Scope, send: Send,
     vendor pipeline waits itself, and says so in the scope)."""
     async def send_after_commit(message: Message) -> None:
         if message["type"] == "http.response.start" and not scope.get(COMMITTED):
-            pending = pending_commit()
-            if pending is not None:
-                await asyncio.shield(pending)
+            await wait_for_commit(pending_commit)
         await send(message)
 
     return send_after_commit

@@ -262,11 +262,8 @@ class Pipeline:
         """`reply` once the writes it acknowledges are committed; if that commit failed, the
         vendor's internal error (nothing it acknowledged was kept)."""
         assert self._pending_commit is not None
-        pending = self._pending_commit()
-        if pending is None:
-            return reply
         try:
-            await asyncio.shield(pending)  # a client that leaves must not cancel everyone's
+            await wait_for_commit(self._pending_commit)
         except Exception:  # logged once by the store, for every answer of the turn
             call.note["error_code"] = call.provider.internal_error_code
             return call.provider.error_reply(VendorError(call.provider.internal_error_code), call)
@@ -326,6 +323,13 @@ class VendorEndpoint:
         request = Request(scope, receive, send)
         response = await self.pipeline.run(self.provider, self.operation, self.handler, request)
         await response(scope, receive, send)
+
+
+async def wait_for_commit(pending_commit: Callable[[], Awaitable[None] | None]) -> None:
+    """Return once the writes made so far are committed; raises what a failed commit raised."""
+    pending = pending_commit()
+    if pending is not None:
+        await asyncio.shield(pending)  # a client that leaves must not cancel everyone's wait
 
 
 _BODY_ERROR = "mockserver.body_error"  # scope key: why reading the body stopped

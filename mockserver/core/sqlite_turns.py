@@ -3,9 +3,8 @@
 A commit is most of what a SQLite write costs (the WAL frames of the row and of each index it
 touches, the locks): the submit spent about 40 % of its CPU in BEGIN and COMMIT. Writes made on
 the event loop the app serves on (bound at start-up, `bind`) therefore share one transaction
-per loop turn: the first opens it
-(`BEGIN IMMEDIATE`) and schedules the commit for the next turn; each write section runs inside
-a savepoint, so one that fails is undone alone. An answer must not be sent before the writes it
+per loop turn: the first opens it (`BEGIN IMMEDIATE`) and schedules the commit for the next
+turn; each write section runs inside a savepoint, so one that fails is undone alone. An answer must not be sent before the writes it
 acknowledges are committed: the app waits for `pending()` before it sends a response's head
 (`routing.MockApp`), which keeps an acknowledged task safe from kill -9, as before.
 
@@ -29,9 +28,10 @@ log = logging.getLogger("mockserver")
 class TurnCommits:
     """The shared transaction of one connection, on the thread of its event loop."""
 
-    def __init__(self, retry: Callable[[Callable[[], object]], object]) -> None:
+    def __init__(self, db: sqlite3.Connection,
+                 retry: Callable[[Callable[[], object]], object]) -> None:
+        self._db = db
         self._retry = retry  # the store's retry while another process holds the write lock
-        self._db: sqlite3.Connection | None = None
         self._loop: asyncio.AbstractEventLoop | None = None  # the app's, once bound
         self._done: asyncio.Future[None] | None = None  # the open turn's commit, if one is open
 
@@ -50,13 +50,14 @@ class TurnCommits:
             return False
 
     @contextmanager
-    def section(self, db: sqlite3.Connection) -> Iterator[None]:
+    def section(self) -> Iterator[None]:
         """One atomic write section inside this turn's transaction (opened if need be); only
         on the bound loop (`here`)."""
         assert self._loop is not None
+        db = self._db
         if self._done is None:
             self._retry(lambda: db.execute("BEGIN IMMEDIATE"))
-            self._db, self._done = db, self._loop.create_future()
+            self._done = self._loop.create_future()
             self._loop.call_soon(self.commit)
         db.execute("SAVEPOINT section")
         try:
@@ -74,9 +75,9 @@ class TurnCommits:
     def commit(self) -> None:
         """Commit the open turn, if any; whoever waits for it hears how it went."""
         done, db = self._done, self._db
-        if done is None or db is None:
+        if done is None:
             return
-        self._done, self._db = None, None
+        self._done = None
         try:
             self._retry(lambda: db.execute("COMMIT"))
         except sqlite3.Error as error:

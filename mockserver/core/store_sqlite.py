@@ -6,8 +6,9 @@ WAL is written before commit returns); only an OS crash could lose the last tran
 Sections that must be atomic across processes (scheduling an account, a rate window, a counter,
 a claim) run in one `BEGIN IMMEDIATE` transaction; on the app's event loop the sections of one
 loop turn share it, one savepoint each, and the answers wait for its commit (`sqlite_turns`).
-The journal is one row per written batch. `PRAGMA data_version` tells, without reading a table, whether
-another process committed anything since we last looked: the cheap check behind `poll_state`.
+The journal is one row per written batch. `PRAGMA data_version` tells, without reading a
+table, whether another process committed anything since we last looked: the cheap check
+behind `poll_state`.
 
 Each thread has its own connection (WAL readers never wait for the writer). On the main
 thread (the event loop of a `serve` worker) a write that finds the database locked by another
@@ -128,7 +129,7 @@ class SqliteStore:
         if main:  # the event loop never runs a checkpoint: core/sqlite_checkpoint.py
             db.execute("PRAGMA wal_autocheckpoint=0")
             self._checkpointer.ensure_running()
-        self._local.db, self._local.turns = db, TurnCommits(self._retry)
+        self._local.db, self._local.turns = db, TurnCommits(db, self._retry)
         with self._all_lock:
             self._all.append(db)
         return db
@@ -205,7 +206,7 @@ class SqliteStore:
             if local.depth > 1:
                 yield db
             elif turns.here():
-                with turns.section(db):
+                with turns.section():
                     yield db
             else:
                 turns.commit()  # the loop's open turn first, if this thread runs one

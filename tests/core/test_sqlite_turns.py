@@ -27,6 +27,13 @@ def committed_keys(path: Path) -> list[str]:
         return sorted(row[0] for row in other.execute("SELECT key FROM meta"))
 
 
+@pytest.fixture
+def sqlite_store(tmp_path: Path):  # type: ignore[no-untyped-def]
+    store = open_store(f"sqlite:{tmp_path / 'store.db'}")
+    yield store
+    store.close()
+
+
 def write(store, key: str) -> None:  # type: ignore[no-untyped-def]
     """One atomic write section, as the engine's scheduling makes them."""
     with store.account_lock("v", "a", "p"):
@@ -38,51 +45,39 @@ def committed_tasks(path: Path) -> int:
         return int(other.execute("SELECT COUNT(*) FROM tasks").fetchone()[0])
 
 
-async def test_writes_of_one_turn_share_one_commit(tmp_path: Path) -> None:
-    path = tmp_path / "store.db"
-    store = open_store(f"sqlite:{path}")
+async def test_writes_of_one_turn_share_one_commit(sqlite_store) -> None:
+    store, path = sqlite_store, sqlite_store.path
     commits: list[str] = []
-    try:
-        store.commit_per_turn(asyncio.get_running_loop())
-        store._db.set_trace_callback(lambda sql: commits.append(sql) if sql == "COMMIT" else None)
-        for key in ("a", "b", "c"):
-            write(store, key)
-        assert committed_keys(path) == []  # nothing is committed before the loop turns
-        pending = store.pending_commit()
-        assert pending is not None
-        await pending
-        assert committed_keys(path) == ["a", "b", "c"] and commits == ["COMMIT"]
-        assert store.pending_commit() is None
-    finally:
-        store.close()
+    store.commit_per_turn(asyncio.get_running_loop())
+    store._db.set_trace_callback(lambda sql: commits.append(sql) if sql == "COMMIT" else None)
+    for key in ("a", "b", "c"):
+        write(store, key)
+    assert committed_keys(path) == []  # nothing is committed before the loop turns
+    pending = store.pending_commit()
+    assert pending is not None
+    await pending
+    assert committed_keys(path) == ["a", "b", "c"] and commits == ["COMMIT"]
+    assert store.pending_commit() is None
 
 
-async def test_a_failing_section_is_undone_alone(tmp_path: Path) -> None:
-    path = tmp_path / "store.db"
-    store = open_store(f"sqlite:{path}")
-    try:
-        store.commit_per_turn(asyncio.get_running_loop())
-        write(store, "kept")
-        with pytest.raises(RuntimeError), store._tx() as db:
-            db.execute("INSERT INTO meta VALUES ('undone', '1')")
-            raise RuntimeError("the section fails")
-        await store.pending_commit()
-        assert committed_keys(path) == ["kept"]
-    finally:
-        store.close()
+async def test_a_failing_section_is_undone_alone(sqlite_store) -> None:
+    store, path = sqlite_store, sqlite_store.path
+    store.commit_per_turn(asyncio.get_running_loop())
+    write(store, "kept")
+    with pytest.raises(RuntimeError), store._tx() as db:
+        db.execute("INSERT INTO meta VALUES ('undone', '1')")
+        raise RuntimeError("the section fails")
+    await store.pending_commit()
+    assert committed_keys(path) == ["kept"]
 
 
-async def test_writes_off_the_app_loop_commit_at_once(tmp_path: Path) -> None:
-    path = tmp_path / "store.db"
-    store = open_store(f"sqlite:{path}")
-    try:
-        write(store, "unbound")  # no loop bound yet: as before, a commit per write
-        assert committed_keys(path) == ["unbound"]
-        store.commit_per_turn(asyncio.get_running_loop())
-        await asyncio.to_thread(write, store, "thread")  # another thread's connection
-        assert committed_keys(path) == ["thread", "unbound"]
-    finally:
-        store.close()
+async def test_writes_off_the_app_loop_commit_at_once(sqlite_store) -> None:
+    store, path = sqlite_store, sqlite_store.path
+    write(store, "unbound")  # no loop bound yet: as before, a commit per write
+    assert committed_keys(path) == ["unbound"]
+    store.commit_per_turn(asyncio.get_running_loop())
+    await asyncio.to_thread(write, store, "thread")  # another thread's connection
+    assert committed_keys(path) == ["thread", "unbound"]
 
 
 async def test_closing_commits_the_open_turn(tmp_path: Path) -> None:
