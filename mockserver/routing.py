@@ -123,8 +123,8 @@ def _after_commit(scope: Scope, send: Send,
 
 class MockApp(Starlette):
     """Starlette with the vendor routes in front of its middleware stack. Every HTTP request
-    first takes in what other instances changed (`SharedState.refresh`, so an answer never lags
-    behind an admin call another instance acknowledged); then a request that fully matches a
+    first takes in what other instances changed (`SharedState.refresh_this_turn`, so an answer
+    never lags behind an admin call another instance acknowledged); then a request that fully matches a
     vendor route goes straight to it: the vendor pipeline answers every exception itself and the
     only middleware, the admin guard, concerns /__admin alone, so vendor requests skip
     Starlette's error and exception middleware, the guard and a second route search (clients
@@ -145,7 +145,7 @@ class MockApp(Starlette):
             if self.pending_commit is not None:
                 send = _after_commit(scope, send, self.pending_commit)
             try:
-                self.shared.refresh()
+                self.shared.refresh_this_turn()
             except Exception:  # a store hiccup: the request still runs (and says so itself)
                 log.exception("shared state: refresh before a request failed")
             found = self.indexed_router.first_match(scope)

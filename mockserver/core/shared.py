@@ -3,9 +3,10 @@
 The store's state row holds what each process otherwise kept to itself: the clock's origin and
 offset, the version of the fault rules and the reset epoch. `SharedState.refresh()` asks the
 store whether the row changed (a cheap check: SQLite's `data_version`, one Redis `HGETALL`,
-nothing for memory) and tells the listeners; the app calls it once per request
-(`routing.MockApp`), and a background loop calls it every `POLL_SECONDS` (and at once on a
-Redis notification), so a request waiting on one instance wakes when another advances the clock.
+nothing for memory) and tells the listeners; the app calls it before each request, once per
+turn of the event loop (`refresh_this_turn`, `routing.MockApp`), and a background loop calls it
+every `POLL_SECONDS` (and at once on a Redis notification), so a request waiting on one instance
+wakes when another advances the clock.
 """
 from __future__ import annotations
 
@@ -33,6 +34,7 @@ class SharedState:
         self._lock = threading.Lock()
         self._tasks: list[asyncio.Task[None]] = []
         self._unsubscribe: Callable[[], None] | None = None
+        self._fresh_on: asyncio.AbstractEventLoop | None = None  # refreshed in its running turn
 
     def on_change(self, listener: Listener) -> None:
         self._listeners.append(listener)
@@ -45,6 +47,31 @@ class SharedState:
         found = self.store.poll_state(self.row["v"])
         if found is not None:
             self._apply(found)
+
+    def refresh_this_turn(self) -> None:
+        """`refresh()` before a request, once per turn of the running event loop.
+
+        Every request that starts in a turn was received before that turn's first refresh or
+        shares it with one that was: the check is forgotten by a callback queued when it ran,
+        and the loop runs callbacks in order, so a request received after a refresh (its task
+        queued after that callback) starts after the check is forgotten and looks again. A
+        busy server thus asks the store (SQLite's `data_version`, a Redis round trip) once for
+        all the requests it starts together, and an answer still never lags behind a change
+        another instance acknowledged before the request arrived."""
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:  # no loop (a thread): no turn to share
+            self.refresh()
+            return
+        if self._fresh_on is loop:
+            return
+        self.refresh()
+        self._fresh_on = loop
+        loop.call_soon(self._turn_ended, loop)
+
+    def _turn_ended(self, loop: asyncio.AbstractEventLoop) -> None:
+        if self._fresh_on is loop:
+            self._fresh_on = None
 
     def add(self, field: str, delta: float) -> Row:
         """Change one field for every instance; the listeners here hear of it at once."""
