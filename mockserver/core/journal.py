@@ -50,11 +50,17 @@ def mask_headers(headers: Mapping[str, str] | Iterable[tuple[bytes, bytes]]) -> 
     """The headers as the journal keeps them, from a mapping or from an ASGI scope's list
     (decoded, the first value of a name sent twice): of each secret only its scheme and a
     short hint."""
-    pairs: Iterable[tuple[str, str]] = headers.items() if isinstance(headers, Mapping) else (
-        (name.decode("latin-1"), value.decode("latin-1")) for name, value in headers)
     kept: dict[str, str] = {}
-    for name, value in pairs:
+    if isinstance(headers, Mapping):
+        for name, value in headers.items():
+            if name not in kept:
+                kept[name] = mask_secret(value) if value and name.lower() in SECRET_HEADERS \
+                    else value
+        return kept
+    for raw_name, raw_value in headers:  # decoded only once known to be kept
+        name = raw_name.decode("latin-1")
         if name not in kept:
+            value = raw_value.decode("latin-1")
             kept[name] = mask_secret(value) if value and name.lower() in SECRET_HEADERS \
                 else value
     return kept
