@@ -11,14 +11,19 @@ for anything but the code already running.
 
 The protocol is uvicorn's own choice ("auto": httptools when installed, else h11), subclassed
 only to wrap the transport it is given. `SERVER_OPTIONS` is how every part of the mock that
-runs uvicorn configures it, this protocol included.
+runs uvicorn configures it, this protocol included; `ServingServer` is uvicorn's server for a
+long-lived process (`serve` and its workers).
 """
 from __future__ import annotations
 
 import asyncio
+import socket
 from typing import Any
 
+import uvicorn
 from uvicorn.protocols.http.auto import AutoHTTPProtocol
+
+from .warmup import start_background_loading
 
 
 class TurnBuffer:
@@ -77,3 +82,12 @@ class CoalescingHTTPProtocol(_UVICORNS_CHOICE):
 # this module's protocol.
 SERVER_OPTIONS: dict[str, Any] = {"access_log": False, "ws": "none", "proxy_headers": False,
                                   "http": CoalescingHTTPProtocol}
+
+
+class ServingServer(uvicorn.Server):
+    """uvicorn's server that, once it listens, starts loading in the background what a first download needs (`warmup`)."""
+
+    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+        await super().startup(sockets)
+        if not self.should_exit:
+            start_background_loading()

@@ -61,9 +61,9 @@ def serve_app(app: Any, settings: Settings, sockets: list[socket.socket] | None 
 
     from . import logs
     from .core.gctune import tune_for_serving
-    from .http_protocol import SERVER_OPTIONS
+    from .http_protocol import SERVER_OPTIONS, ServingServer
 
     config = uvicorn.Config(app, host=settings.host, port=settings.port, log_config=None,
                             log_level=logs.LEVELS[settings.log_level], **SERVER_OPTIONS)
     tune_for_serving()
-    uvicorn.Server(config).run(sockets=sockets or None)
+    ServingServer(config).run(sockets=sockets or None)

@@ -94,11 +94,11 @@ def _serve_one(host: str, port: int, log_level: str) -> None:
     import uvicorn
 
     from . import logs
-    from .http_protocol import SERVER_OPTIONS
+    from .http_protocol import SERVER_OPTIONS, ServingServer
 
     config = uvicorn.Config("mockserver.workers:worker_app", factory=True, log_config=None,
                             log_level=logs.LEVELS[log_level], **SERVER_OPTIONS)
-    uvicorn.Server(config).run(sockets=[_listen(host, port)])
+    ServingServer(config).run(sockets=[_listen(host, port)])
 
 
 def _supervise(settings: Settings, workers: int, log_level: str) -> None:
@@ -137,13 +137,13 @@ def run_workers(settings: Settings, workers: int, log_level: str,
     import uvicorn
     from uvicorn.supervisors import Multiprocess
 
-    from .http_protocol import SERVER_OPTIONS
+    from .http_protocol import SERVER_OPTIONS, ServingServer
 
     config = uvicorn.Config("mockserver.workers:worker_app", factory=True, host=settings.host,
                             port=settings.port, workers=workers, log_level=log_level,
                             **SERVER_OPTIONS)
     bound = sock if sock is not None else config.bind_socket()
     if "target" in inspect.signature(Multiprocess).parameters:  # uvicorn before 0.52
-        Multiprocess(config, target=uvicorn.Server(config).run, sockets=[bound]).run()  # type: ignore[call-arg]  # the older signature
+        Multiprocess(config, target=ServingServer(config).run, sockets=[bound]).run()  # type: ignore[call-arg]  # the older signature
     else:
         Multiprocess(config, sockets=[bound]).run()

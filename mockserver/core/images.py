@@ -18,6 +18,7 @@ import functools
 import hashlib
 import io
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -74,7 +75,7 @@ _WANTED_SNIFF = ("JPEG", "MPO", "PNG", "WEBP", "BMP", "TIFF", "GIF", "JPEG2000",
 
 
 @functools.cache
-def _sniff_formats() -> tuple[str, ...]:
+def sniff_formats() -> tuple[str, ...]:
     """The wanted formats this Pillow build has (it raises KeyError for others, e.g. AVIF).
     Asked on the first decode: Pillow (~20 ms) and `Image.init()`, which imports every
     plugin (~40 ms), are start-up no API client should pay."""
@@ -167,17 +168,29 @@ def load_opencv() -> tuple[Any, Any]:
     return cv2, numpy
 
 
-def start_opencv_import() -> None:
-    """Import OpenCV in a worker thread now (a no-op once done): called when a request
-    brings images, so the import overlaps their download instead of following it."""
-    global _opencv_requested
-    if _opencv_loaded or _opencv_requested:
-        return
-    _opencv_requested = True
-    threading.Thread(target=load_opencv, name="opencv-import", daemon=True).start()
+def start_image_imports(faces: bool = True) -> None:
+    """Load Pillow's format plugins, and OpenCV when faces are looked for, in a worker thread
+    now (a no-op once started): called when a request brings images, so the loading overlaps
+    their download instead of following it."""
+    global _pillow_requested, _opencv_requested
+    steps: list[Callable[[], object]] = []
+    if not _pillow_requested:
+        _pillow_requested = True
+        steps.append(sniff_formats)
+    if faces and not (_opencv_loaded or _opencv_requested):
+        _opencv_requested = True
+        steps.append(load_opencv)
+    if steps:
+        threading.Thread(target=_run_each, args=(steps,), name="image-imports",
+                         daemon=True).start()
 
 
-_opencv_loaded = _opencv_requested = False
+def _run_each(steps: list[Callable[[], object]]) -> None:
+    for step in steps:
+        step()
+
+
+_opencv_loaded = _opencv_requested = _pillow_requested = False
 
 
 def _cascade() -> cv2.CascadeClassifier:
@@ -268,7 +281,7 @@ def _open(data: bytes, rules: ImageRules) -> tuple[Image.Image, str, int, int, i
     from PIL import Image  # loaded with the first image (start-up does without it)
 
     try:
-        img = Image.open(io.BytesIO(data), formats=_sniff_formats())
+        img = Image.open(io.BytesIO(data), formats=sniff_formats())
         fmt = _FORMAT_ALIASES.get(img.format or "", img.format or "")
         width, height = img.size
         orientation = _orientation(img)
@@ -425,8 +438,7 @@ async def load_and_inspect(
         max_url_chars=rules.max_url_chars,
         policy=policy or getattr(fetcher, "policy", None),
     )
-    if detect_faces:
-        start_opencv_import()
+    start_image_imports(faces=detect_faces)
     data = await fetcher.fetch(ref, rules.max_bytes)
     result = await asyncio.to_thread(inspect, data, rules, detect_faces=detect_faces)
     return data, result

@@ -312,6 +312,22 @@ def _is_loopback_name(host: str, address: Address | None) -> bool:
 
 # --- the transport that checks every connection ----------------------------------------------
 
+def prepare_transport() -> None:
+    """Import and build now what the first `GuardedTransport` needs (httpx, httpcore, the TLS
+    context): about 0.25 s the first download would otherwise wait for (`warmup`)."""
+    _guarded_classes()
+    _tls_context()
+
+
+@cache
+def _tls_context() -> Any:
+    """One verifying TLS context for every guarded connection: loading the CA bundle costs
+    about 17 ms, and a context may serve any number of connections."""
+    import httpx
+
+    return httpx.create_ssl_context(trust_env=False)
+
+
 @cache
 def _guarded_classes() -> tuple[Any, Any]:
     """(backend class, transport class), built on first use so httpx loads lazily."""
@@ -359,9 +375,9 @@ def _guarded_classes() -> tuple[Any, Any]:
         fail if a later httpx renames it."""
 
         def __init__(self, policy: OutboundPolicy, limits: httpx.Limits) -> None:
-            super().__init__(trust_env=False, limits=limits)
+            super().__init__(verify=_tls_context(), trust_env=False, limits=limits)
             self._pool = httpcore.AsyncConnectionPool(
-                ssl_context=httpx.create_ssl_context(trust_env=False),
+                ssl_context=_tls_context(),
                 max_connections=limits.max_connections,
                 max_keepalive_connections=limits.max_keepalive_connections,
                 keepalive_expiry=limits.keepalive_expiry,

@@ -90,8 +90,8 @@ class Runtime:
             reset()
 
     async def start(self) -> None:
-        # OpenCV is not imported here: the first request with images starts that import in a
-        # worker thread (core.images.start_opencv_import), so an idle server stays small.
+        # Pillow and OpenCV are not imported here: the first request with images starts those
+        # imports in a worker thread (core.images.start_image_imports): an idle server stays small.
         self._commit_per_turn(asyncio.get_running_loop())
         for hook in self.startup:
             await hook()
