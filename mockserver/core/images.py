@@ -77,8 +77,9 @@ _WANTED_SNIFF = ("JPEG", "MPO", "PNG", "WEBP", "BMP", "TIFF", "GIF", "JPEG2000",
 @functools.cache
 def sniff_formats() -> tuple[str, ...]:
     """The wanted formats this Pillow build has (it raises KeyError for others, e.g. AVIF).
-    Asked on the first decode: Pillow (~20 ms) and `Image.init()`, which imports every
-    plugin (~40 ms), are start-up no API client should pay."""
+    Asked beside the first image's download (`start_image_imports`) or at its decode: Pillow
+    (~20 ms) and `Image.init()`, which imports every plugin (~40 ms), are start-up no API
+    client should pay."""
     from PIL import Image
 
     Image.init()

@@ -314,7 +314,7 @@ def _is_loopback_name(host: str, address: Address | None) -> bool:
 
 def prepare_transport() -> None:
     """Import and build now what the first `GuardedTransport` needs (httpx, httpcore, the TLS
-    context): about 0.25 s the first download would otherwise wait for (`warmup`)."""
+    context): about 0.2 s the first download would otherwise wait for (`warmup`)."""
     _guarded_classes()
     _tls_context()
 
