@@ -171,9 +171,16 @@ class Journal:
         self.flush()
 
     async def _flush_often(self) -> None:
+        # A store that shares one commit per loop turn (SQLite) takes the batch into the turn's
+        # transaction here; a thread would open a second one and contend for the write lock.
+        inline = getattr(self.store, "pending_commit", None) is not None
         while True:
             await asyncio.sleep(FLUSH_SECONDS)
-            if self._pending:
+            if not self._pending:
+                continue
+            if inline:
+                self.flush()
+            else:
                 await asyncio.to_thread(self.flush)
 
     def entries(self, limit: int | None = None) -> list[Entry]:
