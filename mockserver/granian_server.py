@@ -47,6 +47,7 @@ def build_app() -> Any:
     from .core.gctune import tune_for_serving
     from .serving import DEFAULT_SERVE_STORE, banner
     from .settings import load_settings
+    from .warmup import start_background_loading
 
     flags = json.loads(os.environ[FLAGS_ENV])
     log_level = flags.pop("log_level")
@@ -56,6 +57,7 @@ def build_app() -> Any:
     app = create_app(settings)
     print(banner(settings, list(app.state.emulator.providers.values())), flush=True)
     tune_for_serving()
+    start_background_loading()  # granian serves as soon as this returns
     return app
 
 
