@@ -16,6 +16,7 @@ from typing import Any
 
 import redis
 
+from . import jsonfast
 from .store import STATE_FIELDS, new_state, schedule_of
 from .tasks import STALLED, Task
 
@@ -131,7 +132,7 @@ class RedisStore:
     # --- tasks ------------------------------------------------------------------------------
 
     def put_task(self, task: Task) -> None:
-        doc = json.dumps(task.to_dict(), ensure_ascii=False, separators=(",", ":"))
+        doc = jsonfast.dumps(task.to_dict())
         pipe = self._r.pipeline(transaction=True)
         pipe.set(self._k("t", task.id), doc)
         pipe.zadd(self._k("tasks"), {task.id: task.created_at})
@@ -150,13 +151,13 @@ class RedisStore:
 
     def get_task(self, task_id: str) -> Task | None:
         doc = self._r.get(self._k("t", task_id))
-        return None if doc is None else Task.from_dict(json.loads(doc))
+        return None if doc is None else Task.from_dict(jsonfast.loads(doc))
 
     def _tasks(self, ids: list[str]) -> list[Task]:
         if not ids:
             return []
         docs = self._r.mget([self._k("t", i) for i in ids])
-        return [Task.from_dict(json.loads(d)) for d in docs if d is not None]
+        return [Task.from_dict(jsonfast.loads(d)) for d in docs if d is not None]
 
     def list_tasks(self, vendor: str | None = None, limit: int = 1000) -> list[Task]:
         index = self._k("tasks") if vendor is None else self._k("tasks", vendor)
