@@ -36,3 +36,19 @@ def test_bench_quick_mode_runs(tmp_path: Path) -> None:
         for run in ("query", "submit_new_key", "submit_busy_account"):
             assert row[run]["requests"] > 0 and row[run]["non_2xx"] == 0, (row["store"], run)
     assert "results written to" in done.stdout
+
+
+@pytest.mark.server
+def test_bench_startup_section_checks_new_and_seen_photos(tmp_path: Path) -> None:
+    """The start-up section's image figures: the first request, warm ones with photos never
+    seen before (each made different by `PhotoServer`), and repeats the verdict cache knows."""
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "bench" / "run.py"), "--quick", "--only", "startup",
+         "--startup-repeats", "1", "--out", str(tmp_path)],
+        capture_output=True, text=True, timeout=180, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr[-3000:]
+    [report] = [json.loads(p.read_text()) for p in tmp_path.glob("bench-*.json")]
+    mock = report["startup"]["mock"]
+    assert all(mock[k] > 0 for k in ("startup_ms", "first_image_ms", "warm_image_ms",
+                                     "seen_image_ms", "rss_idle_mb"))
+    assert "photos already checked" in done.stdout
