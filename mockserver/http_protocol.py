@@ -85,7 +85,8 @@ SERVER_OPTIONS: dict[str, Any] = {"access_log": False, "ws": "none", "proxy_head
 
 
 class ServingServer(uvicorn.Server):
-    """uvicorn's server that, once it listens, starts loading in the background what a first download needs (`warmup`)."""
+    """uvicorn's server that, once it listens, starts loading in the background what a first
+    download needs (`warmup`)."""
 
     async def startup(self, sockets: list[socket.socket] | None = None) -> None:
         await super().startup(sockets)

@@ -124,11 +124,11 @@ def _after_commit(scope: Scope, send: Send,
 class MockApp(Starlette):
     """Starlette with the vendor routes in front of its middleware stack. Every HTTP request
     first takes in what other instances changed (`SharedState.refresh_this_turn`, so an answer
-    never lags behind an admin call another instance acknowledged); then a request that fully matches a
-    vendor route goes straight to it: the vendor pipeline answers every exception itself and the
-    only middleware, the admin guard, concerns /__admin alone, so vendor requests skip
-    Starlette's error and exception middleware, the guard and a second route search (clients
-    poll these routes). Everything else goes the whole way through Starlette."""
+    never lags behind an admin call another instance acknowledged); then a request that fully
+    matches a vendor route goes straight to it: the vendor pipeline answers every exception
+    itself and the only middleware, the admin guard, concerns /__admin alone, so vendor
+    requests skip Starlette's error and exception middleware, the guard and a second route
+    search (clients poll these routes). Everything else goes the whole way through Starlette."""
 
     def __init__(self, router: IndexedRouter, shared: SharedState, **options: Any) -> None:
         super().__init__(**options)

@@ -10,22 +10,29 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
+def run_quick(tmp_path: Path, *args: str) -> tuple[subprocess.CompletedProcess[str], Any]:
+    """`bench/run.py --quick ARGS` in `tmp_path`: the finished run (it must succeed) and the
+    report it wrote."""
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "bench" / "run.py"), "--quick", *args, "--out", str(tmp_path)],
+        capture_output=True, text=True, timeout=180, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr[-3000:]
+    [report] = [json.loads(p.read_text()) for p in tmp_path.glob("bench-*.json")]
+    return done, report
+
+
 @pytest.mark.server
 def test_bench_quick_mode_runs(tmp_path: Path) -> None:
     if shutil.which("wrk") is None:
         pytest.fail("wrk is missing: `python3 dev.py test` installs it (apt-get install -y wrk)")
-    done = subprocess.run(
-        [sys.executable, str(ROOT / "bench" / "run.py"), "--quick", "--only", "throughput,scale",
-         "--scale", "1", "--out", str(tmp_path)],
-        capture_output=True, text=True, timeout=120, cwd=tmp_path)
-    assert done.returncode == 0, done.stderr[-3000:]
-    [report] = [json.loads(p.read_text()) for p in tmp_path.glob("bench-*.json")]
+    done, report = run_quick(tmp_path, "--only", "throughput,scale", "--scale", "1")
     rows = report["throughput"]["rows"]
     assert {(r["endpoint"], r["server"]) for r in rows} == {
         (e, s) for e in ("query", "submit") for s in ("floor", "memory")}
@@ -42,12 +49,7 @@ def test_bench_quick_mode_runs(tmp_path: Path) -> None:
 def test_bench_startup_section_checks_new_and_seen_photos(tmp_path: Path) -> None:
     """The start-up section's image figures: the first request, warm ones with photos never
     seen before (each made different by `PhotoServer`), and repeats the verdict cache knows."""
-    done = subprocess.run(
-        [sys.executable, str(ROOT / "bench" / "run.py"), "--quick", "--only", "startup",
-         "--startup-repeats", "1", "--out", str(tmp_path)],
-        capture_output=True, text=True, timeout=180, cwd=tmp_path)
-    assert done.returncode == 0, done.stderr[-3000:]
-    [report] = [json.loads(p.read_text()) for p in tmp_path.glob("bench-*.json")]
+    done, report = run_quick(tmp_path, "--only", "startup", "--startup-repeats", "1")
     mock = report["startup"]["mock"]
     assert all(mock[k] > 0 for k in ("startup_ms", "first_image_ms", "warm_image_ms",
                                      "seen_image_ms", "rss_idle_mb"))

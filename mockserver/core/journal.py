@@ -54,16 +54,17 @@ def mask_headers(headers: Mapping[str, str] | Iterable[tuple[bytes, bytes]]) -> 
     if isinstance(headers, Mapping):
         for name, value in headers.items():
             if name not in kept:
-                kept[name] = mask_secret(value) if value and name.lower() in SECRET_HEADERS \
-                    else value
+                kept[name] = _masked(name, value)
         return kept
     for raw_name, raw_value in headers:  # decoded only once known to be kept
         name = raw_name.decode("latin-1")
         if name not in kept:
-            value = raw_value.decode("latin-1")
-            kept[name] = mask_secret(value) if value and name.lower() in SECRET_HEADERS \
-                else value
+            kept[name] = _masked(name, raw_value.decode("latin-1"))
     return kept
+
+
+def _masked(name: str, value: str) -> str:
+    return mask_secret(value) if value and name.lower() in SECRET_HEADERS else value
 
 
 @dataclass

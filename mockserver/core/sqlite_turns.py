@@ -4,9 +4,10 @@ A commit is most of what a SQLite write costs (the WAL frames of the row and of 
 touches, the locks): the submit spent about 40 % of its CPU in BEGIN and COMMIT. Writes made on
 the event loop the app serves on (bound at start-up, `bind`) therefore share one transaction
 per loop turn: the first opens it (`BEGIN IMMEDIATE`) and schedules the commit for the next
-turn; each write section runs inside a savepoint, so one that fails is undone alone. An answer must not be sent before the writes it
-acknowledges are committed: the app waits for `pending()` before it sends a response's head
-(`routing.MockApp`), which keeps an acknowledged task safe from kill -9, as before.
+turn; each write section runs inside a savepoint, so one that fails is undone alone. An answer
+must not be sent before the writes it acknowledges are committed: the app waits for
+`pending()` before it sends a response's head (`routing.MockApp`), which keeps an acknowledged
+task safe from kill -9, as before.
 
 Writes from anywhere else (the journal's batch writer, code outside the app's loop, another
 loop such as a test's) commit on their own, as before: code that writes and then waits for
