@@ -134,6 +134,24 @@ def test_returned_tasks_are_copies(store_spec: str) -> None:
     store.close()
 
 
+def test_memory_store_blocks_round_trip_every_document() -> None:
+    """The memory store's LZ4 blocks: a task bigger than its vendor's dictionary, text outside
+    ASCII, and tasks of a 256th vendor and beyond (stored without a dictionary) read back whole."""
+    store = open_store("memory")
+    engine = TaskEngine(Clock(wall=FakeWall()), store)
+    first = make(engine, "small")
+    big = engine.create(task_id="big", vendor="v", account="a", pool="p", timing=SLOT,
+                        request={"prompt": "肖像 " * 30_000, "n": list(range(2000))})
+    for n in range(260):
+        engine.create(task_id=f"vendor-{n}", vendor=f"v{n}", account="a", pool="p",
+                      timing=SLOT, request={"vendor": n})
+    assert store.get_task("small").to_dict() == first.to_dict()
+    assert store.get_task("big").to_dict() == big.to_dict()
+    assert [store.get_task(f"vendor-{n}").request for n in (0, 254, 255, 259)] == [
+        {"vendor": n} for n in (0, 254, 255, 259)]
+    store.close()
+
+
 def test_sqlite_keeps_tasks_across_reopen(tmp_path) -> None:
     spec = f"sqlite:{tmp_path / 'db.sqlite'}"
     store = open_store(spec)

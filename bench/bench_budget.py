@@ -1,0 +1,196 @@
+"""Where a request's time goes, and what the throughput goals leave for the app.
+
+The app that `mockserver serve` runs (its access log included) and the floor's bare Starlette
+app are called in-process through ASGI, 32 requests at a time on one uvloop loop, as wrk's 32
+connections would; no HTTP server, so what is printed is the app's own cost per request. The
+mock is measured as shipped and with parts taken out: the access log (`--quiet`, a setting),
+and, as ablations that no setting offers, the journal's writes, the pipeline's interceptors
+(fault injection, the access log's stamp) and the per-request look at the shared state.
+
+The HTTP layer's cost per request (uvicorn, httptools, the kernel; the same for both apps) is
+taken from a wrk run against the floor: 1 / its rate minus the floor app's cost. A goal ratio
+g then leaves the mock's app (H + floor) / g - H per request.
+
+    python bench/bench_budget.py [--store memory|sqlite] [--requests 20000] [--seconds 5]
+"""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import logging
+import os
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+import uvloop
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import servers  # noqa: E402
+import throughput  # noqa: E402
+import wrk  # noqa: E402
+from servers import DASHSCOPE_HEADERS, SUBMIT_BODY, SUBMIT_PATH  # noqa: E402
+
+GOALS = {"query": 0.8, "submit": 0.5}  # issue 17: ratios to the floor
+BATCH = 32  # requests in flight at once, as wrk -c32
+App = Callable[[dict[str, Any], Any, Any], Awaitable[None]]
+
+# name -> (what it leaves out, settings changes, ablations)
+VARIANTS: dict[str, tuple[str, dict[str, Any], tuple[str, ...]]] = {
+    "shipped": ("as `serve` runs it", {}, ()),
+    "no-access-log": ("--quiet", {"access_log": False}, ()),
+    "no-journal": ("journal writes skipped (ablation)", {}, ("journal",)),
+    "no-interceptors": ("fault injection and the log's stamp skipped (ablation)", {},
+                        ("interceptors",)),
+    "bare-pipeline": ("all of the above and the shared-state look skipped (ablation)",
+                      {"access_log": False}, ("journal", "interceptors", "shared")),
+}
+
+
+def scope(method: str, path: str, headers: list[tuple[bytes, bytes]]) -> dict[str, Any]:
+    return {"type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1",
+            "method": method, "scheme": "http", "path": path, "raw_path": path.encode(),
+            "query_string": b"", "root_path": "", "headers": headers,
+            "client": ("127.0.0.1", 50000), "server": ("127.0.0.1", 8000)}
+
+
+async def call(app: App, method: str, path: str, headers: list[tuple[bytes, bytes]],
+               body: bytes = b"") -> bytes:
+    """One request through `app`; the answer's body (a status other than 200 is an error)."""
+    delivered = False
+    answer: list[dict[str, Any]] = []
+
+    async def receive() -> dict[str, Any]:
+        nonlocal delivered
+        if delivered:  # the app only waits for a disconnect after the body
+            await asyncio.Event().wait()
+        delivered = True
+        return {"type": "http.request", "body": body, "more_body": False}
+
+    async def send(message: dict[str, Any]) -> None:
+        answer.append(message)
+
+    await app(scope(method, path, headers), receive, send)
+    if answer[0]["status"] != 200:
+        raise RuntimeError(f"{method} {path} answered {answer[0]['status']}: {answer[1:]}")
+    return b"".join(m.get("body", b"") for m in answer[1:])
+
+
+def raw_headers(pairs: tuple[tuple[str, str], ...], body: bytes = b"") -> list[tuple[bytes, bytes]]:
+    found = [(k.lower().encode(), v.encode()) for k, v in pairs]
+    return found + ([(b"content-length", str(len(body)).encode())] if body else [])
+
+
+async def per_request_us(one: Callable[[], Awaitable[Any]], requests: int) -> float:
+    """The best of three rounds, µs per request, BATCH requests at a time."""
+    for _ in range(BATCH * 20):  # warm the caches and the store
+        await one()
+    rounds = []
+    for _ in range(3):
+        started = time.perf_counter()
+        for _ in range(max(1, requests // BATCH)):
+            await asyncio.gather(*(one() for _ in range(BATCH)))
+        rounds.append((time.perf_counter() - started) / (max(1, requests // BATCH) * BATCH))
+    return min(rounds) * 1e6
+
+
+async def floor_app_us(requests: int) -> dict[str, float]:
+    from bare_app import app
+
+    body = json.dumps(SUBMIT_BODY).encode()
+    return {
+        "query": await per_request_us(lambda: call(app, "GET", "/api/v1/tasks/t", []), requests),
+        "submit": await per_request_us(lambda: call(app, "POST", SUBMIT_PATH, [], body),
+                                       requests)}
+
+
+def mock_app(store: str, changes: dict[str, Any], ablations: tuple[str, ...]) -> Any:
+    from mockserver import logs
+    from mockserver.cli import _build_app
+    from mockserver.serving import with_access_log
+    from mockserver.settings import Settings
+
+    settings = Settings(store=store, limits_enabled=False, **changes)
+    handler = logs.configure("info", "text", open(os.devnull, "w"))  # noqa: SIM115 - for the run
+    app = _build_app(settings, {})
+    emulator = app.state.emulator
+    if "journal" in ablations:
+        emulator.journal.record = lambda **fields: None
+    if "interceptors" in ablations:
+        emulator.pipeline.interceptors.clear()
+    if "shared" in ablations:
+        emulator.shared.refresh_this_turn = lambda: None
+    return app, with_access_log(app, settings, handler)
+
+
+async def mock_app_us(store: str, variant: str, requests: int) -> dict[str, float]:
+    _, changes, ablations = VARIANTS[variant]
+    app, outer = mock_app(store, changes, ablations)
+    emulator = app.state.emulator
+    await emulator.start()
+    try:
+        body = json.dumps(SUBMIT_BODY).encode()
+        submit_headers = raw_headers(DASHSCOPE_HEADERS, body)
+        task_id = json.loads(await call(outer, "POST", SUBMIT_PATH, submit_headers, body))[
+            "output"]["task_id"]
+        query_headers = raw_headers(DASHSCOPE_HEADERS[:1])
+        path = f"/api/v1/tasks/{task_id}"
+        return {
+            "query": await per_request_us(lambda: call(outer, "GET", path, query_headers),
+                                          requests),
+            "submit": await per_request_us(
+                lambda: call(outer, "POST", SUBMIT_PATH, submit_headers, body), requests)}
+    finally:
+        await emulator.stop()
+
+
+def http_layer_us(floor_us: dict[str, float], seconds: float) -> dict[str, float]:
+    """Per request, what uvicorn and the kernel cost the floor beyond its app (wrk, loopback)."""
+    server = servers.spawn_floor()
+    try:
+        found = {}
+        for endpoint, (url, request) in throughput.endpoints(server).items():
+            rate = statistics.median(wrk.run(url, request, seconds).rps
+                                     for _ in range(2))
+            found[endpoint] = max(0.0, 1e6 / rate - floor_us[endpoint])
+        return found
+    finally:
+        server.stop()
+
+
+def budget_us(http_us: float, floor_us: float, goal: float) -> float:
+    return (http_us + floor_us) / goal - http_us
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--store", choices=("memory", "sqlite"), default="memory")
+    parser.add_argument("--requests", type=int, default=20000, help="per round (3 rounds)")
+    parser.add_argument("--seconds", type=float, default=5.0, help="wrk run against the floor")
+    opts = parser.parse_args()
+    logging.disable(logging.WARNING)  # the mock's start-up lines are not the report
+    store = "memory" if opts.store == "memory" else f"sqlite:{tempfile.mkdtemp()}/bench.db"
+    floor = uvloop.run(floor_app_us(opts.requests))
+    mock = {name: uvloop.run(mock_app_us(store, name, opts.requests)) for name in VARIANTS}
+    http = http_layer_us(floor, opts.seconds)
+    print(f"app cost per request, in-process ({opts.store} store, {BATCH} at a time), µs;"
+          f" HTTP layer from wrk against the floor")
+    for endpoint, goal in GOALS.items():
+        allowed = budget_us(http[endpoint], floor[endpoint], goal)
+        print(f"  {endpoint}: HTTP layer {http[endpoint]:.1f}, floor's app {floor[endpoint]:.1f};"
+              f" {goal}x the floor leaves the mock's app {allowed:.1f}")
+        for name, (leaves_out, _, _) in VARIANTS.items():
+            spent = mock[name][endpoint]
+            ratio = (http[endpoint] + floor[endpoint]) / (http[endpoint] + spent)
+            print(f"    {name:16s} {spent:6.1f}  predicts {ratio:.2f}x   ({leaves_out})")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
