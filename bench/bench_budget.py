@@ -11,7 +11,7 @@ The HTTP layer's cost per request (uvicorn, httptools, the kernel; the same for 
 taken from a wrk run against the floor: 1 / its rate minus the floor app's cost. A goal ratio
 g then leaves the mock's app (H + floor) / g - H per request.
 
-    python bench/bench_budget.py [--store memory|sqlite] [--requests 20000] [--seconds 5]
+    python bench/bench_budget.py [--store memory|sqlite] [--requests 20000] [--rounds 3] [--seconds 5]
 """
 from __future__ import annotations
 
@@ -88,29 +88,24 @@ def raw_headers(pairs: tuple[tuple[str, str], ...], body: bytes = b"") -> list[t
 
 
 async def per_request_us(one: Callable[[], Awaitable[Any]], requests: int) -> float:
-    """The best of three rounds, µs per request, BATCH requests at a time."""
-    for _ in range(BATCH * 20):  # warm the caches and the store
-        await one()
-    rounds = []
-    for _ in range(3):
-        started = time.perf_counter()
-        for _ in range(max(1, requests // BATCH)):
-            await asyncio.gather(*(one() for _ in range(BATCH)))
-        rounds.append((time.perf_counter() - started) / (max(1, requests // BATCH) * BATCH))
-    return min(rounds) * 1e6
+    """One round: µs per request, BATCH requests at a time."""
+    batches = max(1, requests // BATCH)
+    started = time.perf_counter()
+    for _ in range(batches):
+        await asyncio.gather(*(one() for _ in range(BATCH)))
+    return (time.perf_counter() - started) / (batches * BATCH) * 1e6
 
 
-async def floor_app_us(requests: int) -> dict[str, float]:
+def floor_requests() -> dict[str, Callable[[], Awaitable[Any]]]:
     from bare_app import app
 
     body = json.dumps(SUBMIT_BODY).encode()
-    return {
-        "query": await per_request_us(lambda: call(app, "GET", "/api/v1/tasks/t", []), requests),
-        "submit": await per_request_us(lambda: call(app, "POST", SUBMIT_PATH, [], body),
-                                       requests)}
+    return {"query": lambda: call(app, "GET", "/api/v1/tasks/t", []),
+            "submit": lambda: call(app, "POST", SUBMIT_PATH, [], body)}
 
 
-def mock_app(store: str, changes: dict[str, Any], ablations: tuple[str, ...]) -> Any:
+def mock_app(store: str, changes: dict[str, Any], ablations: tuple[str, ...]
+             ) -> tuple[Any, Any]:
     from mockserver import logs
     from mockserver.cli import _build_app
     from mockserver.serving import with_access_log
@@ -129,25 +124,47 @@ def mock_app(store: str, changes: dict[str, Any], ablations: tuple[str, ...]) ->
     return app, with_access_log(app, settings, handler)
 
 
-async def mock_app_us(store: str, variant: str, requests: int) -> dict[str, float]:
+async def mock_requests(store: str, variant: str, started: list[Any]
+                        ) -> dict[str, Callable[[], Awaitable[Any]]]:
+    """The query (of a task it created) and the submit of one variant, its emulator started
+    (and listed in `started`, to be stopped)."""
     _, changes, ablations = VARIANTS[variant]
     app, outer = mock_app(store, changes, ablations)
     emulator = app.state.emulator
     await emulator.start()
+    started.append(emulator)
+    body = json.dumps(SUBMIT_BODY).encode()
+    submit_headers = raw_headers(DASHSCOPE_HEADERS, body)
+    task_id = json.loads(await call(outer, "POST", SUBMIT_PATH, submit_headers, body))[
+        "output"]["task_id"]
+    query_headers = raw_headers(DASHSCOPE_HEADERS[:1])
+    path = f"/api/v1/tasks/{task_id}"
+    return {"query": lambda: call(outer, "GET", path, query_headers),
+            "submit": lambda: call(outer, "POST", SUBMIT_PATH, submit_headers, body)}
+
+
+async def measure(store_kind: str, requests: int, rounds: int) -> dict[str, dict[str, float]]:
+    """{"floor" | variant: {endpoint: µs}}: rounds interleaved (the floor, then each variant,
+    round after round, so all see the same machine), the best round of each."""
+    started: list[Any] = []
     try:
-        body = json.dumps(SUBMIT_BODY).encode()
-        submit_headers = raw_headers(DASHSCOPE_HEADERS, body)
-        task_id = json.loads(await call(outer, "POST", SUBMIT_PATH, submit_headers, body))[
-            "output"]["task_id"]
-        query_headers = raw_headers(DASHSCOPE_HEADERS[:1])
-        path = f"/api/v1/tasks/{task_id}"
-        return {
-            "query": await per_request_us(lambda: call(outer, "GET", path, query_headers),
-                                          requests),
-            "submit": await per_request_us(
-                lambda: call(outer, "POST", SUBMIT_PATH, submit_headers, body), requests)}
+        apps = {"floor": floor_requests()}
+        for variant in VARIANTS:
+            store = "memory" if store_kind == "memory" else \
+                f"sqlite:{tempfile.mkdtemp()}/{variant}.db"
+            apps[variant] = await mock_requests(store, variant, started)
+        best: dict[str, dict[str, float]] = {name: {} for name in apps}
+        for endpoint in GOALS:
+            for name, requests_of in apps.items():  # warm caches and stores
+                await per_request_us(requests_of[endpoint], BATCH * 20)
+            for _ in range(rounds):
+                for name, requests_of in apps.items():
+                    spent = await per_request_us(requests_of[endpoint], requests)
+                    best[name][endpoint] = min(spent, best[name].get(endpoint, spent))
+        return best
     finally:
-        await emulator.stop()
+        for emulator in started:
+            await emulator.stop()
 
 
 def http_layer_us(floor_us: dict[str, float], seconds: float) -> dict[str, float]:
@@ -171,13 +188,13 @@ def budget_us(http_us: float, floor_us: float, goal: float) -> float:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--store", choices=("memory", "sqlite"), default="memory")
-    parser.add_argument("--requests", type=int, default=20000, help="per round (3 rounds)")
+    parser.add_argument("--requests", type=int, default=20000, help="per round")
+    parser.add_argument("--rounds", type=int, default=3, help="interleaved rounds (the best counts)")
     parser.add_argument("--seconds", type=float, default=5.0, help="wrk run against the floor")
     opts = parser.parse_args()
     logging.disable(logging.WARNING)  # the mock's start-up lines are not the report
-    store = "memory" if opts.store == "memory" else f"sqlite:{tempfile.mkdtemp()}/bench.db"
-    floor = uvloop.run(floor_app_us(opts.requests))
-    mock = {name: uvloop.run(mock_app_us(store, name, opts.requests)) for name in VARIANTS}
+    mock = uvloop.run(measure(opts.store, opts.requests, opts.rounds))
+    floor = mock.pop("floor")
     http = http_layer_us(floor, opts.seconds)
     print(f"app cost per request, in-process ({opts.store} store, {BATCH} at a time), µs;"
           f" HTTP layer from wrk against the floor")

@@ -3,7 +3,8 @@
     python bench/run.py [--seconds 10] [--runs 2] [--scale 1,100000,1000000] [--only ...]
     python bench/run.py --quick        # 1 s runs, tiny scale: checks that everything works
 
-Sections: throughput (wrk against the floor, interleaved), gc (collector settings against
+Sections: throughput (wrk against the floor, interleaved), budget (bench_budget.py: the
+app's cost per request in-process, with parts taken out, against what the goals leave), gc (collector settings against
 the tail: gc_tuning.py), startup (start-up, RSS, first image request), scale (stored tasks,
 limits on), pipeline (the image scripts bench_images.py and bench_idphoto.py), dashboard
 (bench_dashboard.py: the task list and a task detail with 10,000 tasks in each store), contract
@@ -31,12 +32,14 @@ import startup  # noqa: E402
 import throughput  # noqa: E402
 from servers import HERE  # noqa: E402
 
-SECTIONS = ("throughput", "gc", "startup", "scale", "workers", "store_scale", "pipeline",
-            "dashboard", "access_log", "contract")
+SECTIONS = ("throughput", "budget", "gc", "startup", "scale", "workers", "store_scale",
+            "pipeline", "dashboard", "access_log", "contract")
 
 
 # Sections that are one script of bench/: (title, script, its arguments for --quick).
 SCRIPT_SECTIONS = {
+    "budget": ("where a request's time goes, and what the goal ratios leave the app",
+               "bench_budget.py", ("--requests", "320", "--rounds", "1", "--seconds", "1")),
     "workers": ("workers and instances on a shared store (wrk)", "bench_workers.py",
                 ("--seconds", "1", "--rounds", "1")),
     "store_scale": ("the engine's submit and query as each store grows", "bench_store_scale.py",

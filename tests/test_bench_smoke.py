@@ -54,3 +54,19 @@ def test_bench_startup_section_checks_new_and_seen_photos(tmp_path: Path) -> Non
     assert all(mock[k] > 0 for k in ("startup_ms", "first_image_ms", "warm_image_ms",
                                      "seen_image_ms", "rss_idle_mb"))
     assert "photos already checked" in done.stdout
+
+
+@pytest.mark.server
+def test_bench_budget_section_prints_every_variant(tmp_path: Path) -> None:
+    """The budget section: the app's cost per request as shipped and with each part taken
+    out, for both endpoints, next to what the goal ratios leave (figures not judged)."""
+    if shutil.which("wrk") is None:
+        pytest.fail("wrk is missing: `python3 dev.py test` installs it (apt-get install -y wrk)")
+    done, report = run_quick(tmp_path, "--only", "budget")
+    printed = report["budget"]
+    for endpoint, goal in (("query", "0.8x"), ("submit", "0.5x")):
+        assert f"  {endpoint}: HTTP layer " in printed and f"{goal} the floor leaves" in printed
+    for variant in ("shipped", "no-access-log", "no-journal", "no-interceptors",
+                    "bare-pipeline"):
+        assert printed.count(f"    {variant} ") == 2, variant
+    assert "predicts" in done.stdout

@@ -56,15 +56,30 @@ def mask_headers(headers: Mapping[str, str] | Iterable[tuple[bytes, bytes]]) -> 
             if name not in kept:
                 kept[name] = _masked(name, value)
         return kept
-    for raw_name, raw_value in headers:  # decoded only once known to be kept
-        name = raw_name.decode("latin-1")
+    for raw_name, raw_value in headers:
+        name, secret = _NAMES.get(raw_name) or _known_name(raw_name)
         if name not in kept:
-            kept[name] = _masked(name, raw_value.decode("latin-1"))
+            value = raw_value.decode("latin-1")
+            kept[name] = mask_secret(value) if secret and value else value
     return kept
 
 
 def _masked(name: str, value: str) -> str:
     return mask_secret(value) if value and name.lower() in SECRET_HEADERS else value
+
+
+# Header names of the ASGI list, decoded, with whether their value is a secret: clients send
+# the same few names request after request. Bounded (emptied when full); values are never kept.
+_NAMES: dict[bytes, tuple[str, bool]] = {}
+_NAMES_MAX = 1024
+
+
+def _known_name(raw_name: bytes) -> tuple[str, bool]:
+    name = raw_name.decode("latin-1")
+    if len(_NAMES) >= _NAMES_MAX:
+        _NAMES.clear()
+    found = _NAMES[raw_name] = (name, name.lower() in SECRET_HEADERS)
+    return found
 
 
 @dataclass
@@ -134,9 +149,17 @@ class Journal:
         doc["headers"] = mask_headers(doc.get("headers", ()))
         if self._label is not None:
             doc["account"] = self._label(doc.get("account"))
-        _bounded(doc, "body")
-        _bounded(doc, "response", response_json)
+        # Encoded once where the whole entry is within a field's bound (nearly always): no field
+        # can then be over it. The answer as sent is embedded unless it alone is too large.
+        oversized_answer = response_json is not None and len(response_json) > MAX_FIELD_BYTES
+        if response_json is not None and not oversized_answer:
+            doc["response"] = embedded(response_json)
         text = dumps_any(doc)
+        if oversized_answer or (len(text) > MAX_FIELD_BYTES // 4
+                                and len(text.encode()) > MAX_FIELD_BYTES):
+            _bounded(doc, "body")
+            _bounded(doc, "response", response_json)
+            text = dumps_any(doc)
         size = len(text) if text.isascii() else len(text.encode())
         if self._flusher is None:
             self.store.journal_add(text, size, self.size, self.max_bytes)
