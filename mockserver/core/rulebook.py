@@ -62,9 +62,9 @@ class RuleBook(Generic[Rule]):
     def rules(self) -> list[tuple[str, Rule]]:
         """(id, parsed rule) in creation order, reloaded only when some instance changed them."""
         version = self.shared.row["faults"]
-        with self._lock:
-            if self._cache is not None and self._cache[0] == version:
-                return self._cache[1]
+        cached = self._cache  # replaced whole, never changed: read without the lock
+        if cached is not None and cached[0] == version:
+            return cached[1]
         parsed = [(r["id"], self._parse(r["doc"], r["id"])) for r in self._records()]
         with self._lock:
             self._cache = (version, parsed)
