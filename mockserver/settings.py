@@ -10,6 +10,7 @@ import os
 import tomllib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields, replace
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -55,7 +56,7 @@ class Settings:
     access_log: bool = True
     admin_token: str = ""  # required by /__admin routes (but health and fixtures) when set
 
-    @property
+    @cached_property  # every result URL of every answer starts with it
     def base_url(self) -> str:
         """The URL clients should use; `--public-url` wins over host:port."""
         if self.public_url:

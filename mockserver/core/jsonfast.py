@@ -51,6 +51,23 @@ def dumps(obj: Any) -> bytes:
         return _json_dumps(obj)
 
 
+def dumps_marked(obj: Any) -> tuple[bytes, bool]:
+    """`dumps(obj)`, and whether orjson wrote it. What orjson writes it reads back exactly (no
+    integer beyond 64 bits, no NaN, no lone surrogate), so a store that keeps the mark reads
+    its own documents with `loads_marked`, without the checks `loads` makes of any text."""
+    if orjson is None:
+        return _json_dumps(obj), False
+    try:
+        return orjson.dumps(obj, option=_OPTIONS), True
+    except TypeError:  # orjson.JSONEncodeError
+        return _json_dumps(obj), False
+
+
+def loads_marked(data: bytes, by_orjson: bool) -> Any:
+    """A document `dumps_marked` wrote, with its mark."""
+    return orjson.loads(data) if by_orjson else loads(data)
+
+
 def loads(data: bytes | bytearray | memoryview | str) -> Any:
     return parse(data)[0]
 

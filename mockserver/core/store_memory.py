@@ -1,7 +1,7 @@
 """The in-process store: tests, the in-process mode, `serve --store memory` (one worker only).
 
 Tasks are kept as compressed JSON (LZ4 blocks against a dictionary: the first task each vendor
-stored), behind a 33-byte header of the facts the sweeper and the account index need.
+stored), behind a 34-byte header of the facts the sweeper and the account index need.
 A typical task costs about 0.3 KB of RSS in all; callers always get their own copy.
 The account index holds only live facts (slot ends and queue entries after `now`): anything
 at or before the latest `now` the store was asked about is dropped when looked at, and never
@@ -27,8 +27,9 @@ from . import jsonfast
 from .store import new_state, schedule_of
 from .tasks import STALLED, Task
 
-# expires_at, slot_end, wait_until (NaN: none), created_at, zdict index
-_HEADER = struct.Struct("<ddddB")
+# expires_at, slot_end, wait_until (NaN: none), created_at, whether orjson wrote the document
+# (`jsonfast.dumps_marked`), dictionary index
+_HEADER = struct.Struct("<ddddBB")
 _NONE = math.nan
 Key = tuple[str, str, str]
 Facts = list[tuple[float, str]]  # sorted (time, task id)
@@ -61,13 +62,13 @@ class _Codec:
         self._by_vendor: dict[str, int] = {}
 
     def encode(self, task: Task) -> bytes:
-        raw = jsonfast.dumps(task.to_dict())
+        raw, by_orjson = jsonfast.dumps_marked(task.to_dict())
         index = self._by_vendor.get(task.vendor)
         if index is None and len(self._dicts) < _NO_DICT:
             index = self._by_vendor[task.vendor] = len(self._dicts)
             self._dicts.append(raw[-_DICT_BYTES:])
         head = _HEADER.pack(_encode_float(task.expires_at), _encode_float(task.slot_end),
-                            _encode_float(task.wait_until), task.created_at,
+                            _encode_float(task.wait_until), task.created_at, by_orjson,
                             _NO_DICT if index is None else index)
         zdict = b"" if index is None else self._dicts[index]
         block: bytes = lz4.block.compress(raw, mode="fast", dict=zdict)
@@ -77,7 +78,7 @@ class _Codec:
         index = blob[_HEADER.size - 1]
         zdict = self._dicts[index] if index < _NO_DICT else b""
         raw = lz4.block.decompress(blob[_HEADER.size:], dict=zdict)
-        return Task.from_dict(jsonfast.loads(raw))
+        return Task.from_dict(jsonfast.loads_marked(raw, blob[_HEADER.size - 2] == 1))
 
 
 _NO_DICT = 255  # the dictionary index of a task stored without one (a 256th vendor)
@@ -115,7 +116,7 @@ class MemoryStore:
         with self._lock:
             old = self._tasks.get(task.id)
             if old is not None:
-                _, slot, wait, _, _ = _HEADER.unpack_from(old)
+                _, slot, wait, _, _, _ = _HEADER.unpack_from(old)
                 if not math.isnan(slot):
                     _remove(self._slots.get(key, []), slot, task.id)
                 if not math.isnan(wait):

@@ -83,3 +83,17 @@ def test_invalid_input_raises_value_error(raw: bytes) -> None:
         json.loads(raw)
     with pytest.raises(ValueError):
         jsonfast.loads(raw)
+
+
+@pytest.mark.parametrize("doc", [
+    {"id": "t1", "n": 3, "price": 0.1, "text": "肖像 \u2028"},
+    {"big": 1 << 70, "also": [-(10 ** 25)]},  # json writes these, and only json reads them right
+    {"nan": float("nan")},
+])
+def test_marked_documents_read_back_as_loads_reads_them(doc: dict[str, Any]) -> None:
+    """`dumps_marked` says who wrote the document; `loads_marked` with that mark gives what
+    `loads` gives for the same bytes (orjson's own output skips the checks)."""
+    data, by_orjson = jsonfast.dumps_marked(doc)
+    assert data == jsonfast.dumps(doc)
+    assert by_orjson == ("big" not in doc)
+    assert jsonfast.loads_marked(data, by_orjson) == jsonfast.loads(data)

@@ -136,12 +136,14 @@ def test_returned_tasks_are_copies(store_spec: str) -> None:
 
 def test_memory_store_blocks_round_trip_every_document() -> None:
     """The memory store's LZ4 blocks: a task bigger than its vendor's dictionary, text outside
-    ASCII, and tasks of a 256th vendor and beyond (stored without a dictionary) read back whole."""
+    ASCII, an integer beyond 64 bits, and tasks of a 256th vendor and beyond (stored without a
+    dictionary) read back whole."""
     store = open_store("memory")
     engine = TaskEngine(Clock(wall=FakeWall()), store)
     first = make(engine, "small")
     big = engine.create(task_id="big", vendor="v", account="a", pool="p", timing=SLOT,
-                        request={"prompt": "肖像 " * 30_000, "n": list(range(2000))})
+                        request={"prompt": "肖像 " * 30_000, "n": list(range(2000)),
+                                 "seed": 1 << 70})  # written and read by json, not orjson
     for n in range(260):
         engine.create(task_id=f"vendor-{n}", vendor=f"v{n}", account="a", pool="p",
                       timing=SLOT, request={"vendor": n})
