@@ -2,7 +2,8 @@
 
 The app that `mockserver serve` runs (its access log included) and the floor's bare Starlette
 app are called in-process through ASGI, 32 requests at a time on one uvloop loop, as wrk's 32
-connections would; no HTTP server, so what is printed is the app's own cost per request. The
+connections would, with the collector tuned as `serve` tunes it; no HTTP server, so what is
+printed is the app's own cost per request. The
 mock is measured as shipped and with parts taken out: the access log (`--quiet`, a setting),
 and, as ablations that no setting offers, the journal's writes, the pipeline's interceptors
 (fault injection, the access log's stamp) and the per-request look at the shared state.
@@ -153,6 +154,9 @@ async def measure(store_kind: str, requests: int, rounds: int) -> dict[str, dict
             store = "memory" if store_kind == "memory" else \
                 f"sqlite:{tempfile.mkdtemp()}/{variant}.db"
             apps[variant] = await mock_requests(store, variant, started)
+        from mockserver.core.gctune import tune_for_serving
+
+        tune_for_serving()  # the collector as `serve` sets it, once the apps are built
         best: dict[str, dict[str, float]] = {name: {} for name in apps}
         for endpoint in GOALS:
             for name, requests_of in apps.items():  # warm caches and stores
