@@ -43,12 +43,7 @@ def _json_dumps(obj: Any) -> bytes:
 
 
 def dumps(obj: Any) -> bytes:
-    if orjson is None:
-        return _json_dumps(obj)
-    try:
-        return orjson.dumps(obj, option=_OPTIONS)
-    except TypeError:  # orjson.JSONEncodeError: let json answer, or raise its own error
-        return _json_dumps(obj)
+    return dumps_marked(obj)[0]
 
 
 def dumps_marked(obj: Any) -> tuple[bytes, bool]:
@@ -59,7 +54,7 @@ def dumps_marked(obj: Any) -> tuple[bytes, bool]:
         return _json_dumps(obj), False
     try:
         return orjson.dumps(obj, option=_OPTIONS), True
-    except TypeError:  # orjson.JSONEncodeError
+    except TypeError:  # orjson.JSONEncodeError: let json answer, or raise its own error
         return _json_dumps(obj), False
 
 
