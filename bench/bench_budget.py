@@ -117,7 +117,7 @@ def mock_app(store: str, changes: dict[str, Any], ablations: tuple[str, ...]
     app = _build_app(settings, {})
     emulator = app.state.emulator
     if "journal" in ablations:
-        emulator.journal.record = lambda **fields: None
+        emulator.journal.add = lambda doc, response_json=None: None
     if "interceptors" in ablations:
         emulator.pipeline.interceptors.clear()
     if "shared" in ablations:

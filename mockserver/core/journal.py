@@ -145,7 +145,12 @@ class Journal:
         """Journal one request: `Entry`'s fields but `id`; `headers` may be a mapping or an
         ASGI scope's list. `response_json`, the answer's bytes as sent, stands in for
         `response` (it is stored without being encoded again)."""
-        doc = {"task_id": None, "injected": False, "duration_ms": 0.0, "note": {}, **fields}
+        self.add({"task_id": None, "injected": False, "duration_ms": 0.0, "note": {}, **fields},
+                 response_json)
+
+    def add(self, doc: dict[str, Any], response_json: bytes | None = None) -> None:
+        """`record` for a caller that has every field of the entry but `id` in one dict (the
+        vendor pipeline, on every request); the dict becomes the entry."""
         doc["headers"] = mask_headers(doc.get("headers", ()))
         if self._label is not None:
             doc["account"] = self._label(doc.get("account"))
