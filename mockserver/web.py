@@ -62,29 +62,10 @@ class Reply:
         return jsonfast.dumps(self.body)
 
     def to_response(self, data: bytes | None = None) -> Response:
-        """The response; `data` is the body already encoded, if it is."""
-        body = self.encode() if data is None else data
-        if not self.headers and self.media_type == "application/json" and \
-                200 <= self.status and self.status not in (204, 304):
-            return EncodedJSON(body, self.status)
-        return Response(body, self.status, self.headers or None, media_type=self.media_type)
-
-
-class EncodedJSON(Response):
-    """Starlette's `Response` for a JSON body already encoded, with no headers of its own: the
-    two header lines Starlette's `init_headers` writes for it (length, then type), set in one
-    step. Nearly every vendor answer is one."""
-
-    media_type = "application/json"
-
-    def __init__(self, body: bytes, status: int) -> None:  # noqa: D107 - see the class
-        self.status_code = status
-        self.body = body
-        self.background = None
-        self.raw_headers = [(b"content-length", str(len(body)).encode("latin-1")), _JSON_TYPE]
-
-
-_JSON_TYPE = (b"content-type", b"application/json")
+        """The response; `data` is the body already encoded, if it is. (No headers is passed
+        as None: Starlette then skips its scan of them, on every answer that has none.)"""
+        return Response(self.encode() if data is None else data, self.status,
+                        self.headers or None, media_type=self.media_type)
 
 
 class Vendor(Protocol):

@@ -70,15 +70,13 @@ DETECT_MIN_NEIGHBORS = 8
 #: the smallest scales cost the most and no vendor rule cares about such faces.
 DETECT_MIN_FACE = 32
 
-# Formats we are willing to sniff.  Restricting Pillow's probe keeps lenient,
-# header-less plugins (TGA, ...) from claiming random bytes as an "image".
-_WANTED_SNIFF = ("JPEG", "MPO", "PNG", "WEBP", "BMP", "TIFF", "GIF", "JPEG2000", "ICO", "AVIF")
-
-
-# Pillow's plugin module of each wanted format (MPO pictures are opened by the JPEG plugin).
-_SNIFF_PLUGINS = ("JpegImagePlugin", "MpoImagePlugin", "PngImagePlugin", "WebPImagePlugin",
-                  "BmpImagePlugin", "TiffImagePlugin", "GifImagePlugin", "Jpeg2KImagePlugin",
-                  "IcoImagePlugin", "AvifImagePlugin")
+# Formats we are willing to sniff, in probe order, each with the Pillow plugin that opens it.
+# Restricting Pillow's probe keeps lenient, header-less plugins (TGA, ...) from claiming
+# random bytes as an "image".
+_WANTED_SNIFF = {"JPEG": "JpegImagePlugin", "MPO": "MpoImagePlugin", "PNG": "PngImagePlugin",
+                 "WEBP": "WebPImagePlugin", "BMP": "BmpImagePlugin", "TIFF": "TiffImagePlugin",
+                 "GIF": "GifImagePlugin", "JPEG2000": "Jpeg2KImagePlugin",
+                 "ICO": "IcoImagePlugin", "AVIF": "AvifImagePlugin"}
 
 
 @functools.cache
@@ -89,7 +87,7 @@ def sniff_formats() -> tuple[str, ...]:
     `Image.init()` (~40 plugins, ~55-80 ms): the first image request waits for them."""
     from PIL import Image
 
-    for plugin in _SNIFF_PLUGINS:
+    for plugin in _WANTED_SNIFF.values():
         try:
             importlib.import_module(f"PIL.{plugin}")
         except ImportError:  # not in this build, as `Image.init()` would skip it

@@ -54,18 +54,21 @@ def mask_headers(headers: Mapping[str, str] | Iterable[tuple[bytes, bytes]]) -> 
     if isinstance(headers, Mapping):
         for name, value in headers.items():
             if name not in kept:
-                kept[name] = _masked(name, value)
+                kept[name] = _masked(value, _is_secret(name))
         return kept
     for raw_name, raw_value in headers:
         name, secret = _NAMES.get(raw_name) or _known_name(raw_name)
         if name not in kept:
-            value = raw_value.decode("latin-1")
-            kept[name] = mask_secret(value) if secret and value else value
+            kept[name] = _masked(raw_value.decode("latin-1"), secret)
     return kept
 
 
-def _masked(name: str, value: str) -> str:
-    return mask_secret(value) if value and name.lower() in SECRET_HEADERS else value
+def _is_secret(name: str) -> bool:
+    return name.lower() in SECRET_HEADERS
+
+
+def _masked(value: str, secret: bool) -> str:
+    return mask_secret(value) if secret and value else value
 
 
 # Header names of the ASGI list, decoded, with whether their value is a secret: clients send
@@ -78,7 +81,7 @@ def _known_name(raw_name: bytes) -> tuple[str, bool]:
     name = raw_name.decode("latin-1")
     if len(_NAMES) >= _NAMES_MAX:
         _NAMES.clear()
-    found = _NAMES[raw_name] = (name, name.lower() in SECRET_HEADERS)
+    found = _NAMES[raw_name] = (name, _is_secret(name))
     return found
 
 

@@ -30,6 +30,7 @@ from .tasks import STALLED, Task
 # expires_at, slot_end, wait_until (NaN: none), created_at, whether orjson wrote the document
 # (`jsonfast.dumps_marked`), dictionary index
 _HEADER = struct.Struct("<ddddBB")
+_MARK_AT, _DICT_AT = _HEADER.size - 2, _HEADER.size - 1  # the last two fields, as bytes
 _NONE = math.nan
 Key = tuple[str, str, str]
 Facts = list[tuple[float, str]]  # sorted (time, task id)
@@ -75,10 +76,10 @@ class _Codec:
         return head + block
 
     def decode(self, blob: bytes) -> Task:
-        index = blob[_HEADER.size - 1]
+        index = blob[_DICT_AT]
         zdict = self._dicts[index] if index < _NO_DICT else b""
         raw = lz4.block.decompress(blob[_HEADER.size:], dict=zdict)
-        return Task.from_dict(jsonfast.loads_marked(raw, blob[_HEADER.size - 2] == 1))
+        return Task.from_dict(jsonfast.loads_marked(raw, blob[_MARK_AT] == 1))
 
 
 _NO_DICT = 255  # the dictionary index of a task stored without one (a 256th vendor)
