@@ -117,12 +117,21 @@ def mock_app(store: str, changes: dict[str, Any], ablations: tuple[str, ...]
     app = _build_app(settings, {})
     emulator = app.state.emulator
     if "journal" in ablations:
-        emulator.journal.add = lambda doc, response_json=None: None
+        _skip(emulator.journal, "add")
     if "interceptors" in ablations:
         emulator.pipeline.interceptors.clear()
     if "shared" in ablations:
-        emulator.shared.refresh_this_turn = lambda: None
+        _skip(emulator.shared, "refresh_this_turn")
     return app, with_access_log(app, settings, handler)
+
+
+def _skip(owner: Any, method: str) -> None:
+    """An ablation: `owner.method` does nothing. A method that no longer exists stops the
+    bench, instead of leaving the variant measuring the shipped code under another name."""
+    if not callable(getattr(owner, method, None)):
+        raise SystemExit(f"bench_budget: {type(owner).__name__}.{method} is gone; update the "
+                         f"ablation")
+    setattr(owner, method, lambda *args, **kwargs: None)
 
 
 async def mock_requests(store: str, variant: str, started: list[Any]
